@@ -1,0 +1,53 @@
+# Tandem: `make demo` builds and shows the demo company, `make test` runs lint and the tests.
+# Only Python 3.11+, pip and make are needed: uv is installed with pip when it is missing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen --no-sync
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(shell command -v $(PYTHON))
+
+# The PostgreSQL pass of the test suite (these machines run PostgreSQL with trust auth).
+# Set TANDEM_TEST_POSTGRES=0 to skip it on a machine without PostgreSQL; it is never skipped silently.
+TANDEM_TEST_POSTGRES ?= 1
+POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+DEMO_DIR ?= demo
+
+.PHONY: install lint format test test-sqlite test-postgres demo bench clean
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --root-user-action=ignore uv
+	@$(UV) sync --frozen --quiet
+
+lint: install
+	$(RUN) ruff check src tests benchmarks
+	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) mypy
+
+format: install
+	$(RUN) ruff format src tests benchmarks
+	$(RUN) ruff check --fix src tests benchmarks
+
+test-sqlite: install
+	$(RUN) pytest -q
+
+test-postgres: install
+	TANDEM_TEST_DATABASE_URL=$(POSTGRES_URL) $(RUN) pytest -q
+
+test: lint test-sqlite
+ifeq ($(TANDEM_TEST_POSTGRES),0)
+	@echo "PostgreSQL pass skipped (TANDEM_TEST_POSTGRES=0)"
+else
+	$(MAKE) --no-print-directory test-postgres
+endif
+
+demo: install
+	$(RUN) tandem demo --dir $(DEMO_DIR) --force
+
+bench: install
+	@for script in benchmarks/*.py; do echo "== $$script"; $(RUN) python $$script || exit 1; done
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)

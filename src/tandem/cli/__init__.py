@@ -1,0 +1,1 @@
+"""The `tandem` command line: thin Typer commands over the domain packages."""

@@ -1,0 +1,62 @@
+"""`tandem demo`: build the demo company and show it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tandem.cli.common import console, progress
+from tandem.cli.ownership import findings as findings_command
+from tandem.cli.ownership import show as show_command
+from tandem.demo import build_demo
+
+
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Folder for the demo workspace.", file_okay=False)
+    ] = Path("tandem-demo"),
+    customers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Size of the customer base, recorded for the channel data the demo grows into.",
+        ),
+    ] = 2000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same company.")
+    ] = 7,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild an existing demo folder.")
+    ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard after building.")
+    ] = True,
+) -> None:
+    """Build the demo company (a mid-size retailer), print its matrix and findings.
+
+    Example: tandem demo --dir demo --no-serve
+    """
+    with progress("building the demo company"):
+        company = build_demo(directory, seed=seed, customers=customers, force=force)
+    root = company.workspace.root
+    company.workspace.close()
+    console.print(f"[bold]Demo workspace:[/bold] {root}")
+    for step in company.steps:
+        console.print(f"  {step}")
+    console.print()
+    show_command(workspace=root, file=None, json=False)
+    console.print()
+    findings_command(workspace=root, file=None, severity=None, json=False)
+    console.print()
+    console.print(f"Explore: tandem status -w {root}   tandem ownership benchmark -w {root}")
+    if serve:
+        console.print(
+            "The web dashboard is not part of this version yet (it arrives with `tandem serve`); "
+            "the demo is built and printed above."
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)

@@ -1,0 +1,78 @@
+"""The `tandem` command: entry point, error handling and command groups."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
+
+from tandem import __version__
+from tandem.cli import catalogue, demo, ownership, workspace
+from tandem.cli.common import err_console
+from tandem.errors import TandemError
+
+
+class TandemGroup(TyperGroup):
+    """Turns a TandemError into a clear message and exit code 1 instead of a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TandemError as exc:
+            lines = exc.lines()
+            err_console.print(f"[bold red]error:[/bold red] {lines[0]}", markup=True)
+            for line in lines[1:]:
+                err_console.print(line, markup=False)
+            raise typer.Exit(1) from None
+        except OperationalError as exc:
+            err_console.print(
+                f"[bold red]error:[/bold red] the metadata database failed: {exc.orig}",
+                markup=True,
+            )
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    name="tandem",
+    cls=TandemGroup,
+    help="Tandem: run digital as a shared business (ownership, collaboration, customer truth).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"tandem {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Tandem: run digital as a shared business (ownership, collaboration, customer truth)."""
+
+
+workspace.register(app)
+app.add_typer(ownership.app, name="ownership")
+app.add_typer(catalogue.functions_app, name="functions")
+app.add_typer(catalogue.capabilities_app, name="capabilities")
+app.add_typer(catalogue.people_app, name="people")
+app.add_typer(catalogue.governance_app, name="governance")
+demo.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,138 @@
+"""The workspace: one folder with `tandem.toml`, the metadata database and the customer lake.
+
+`Workspace.open(path)` is the one entry point of the Python API; the CLI and the HTTP server are
+thin faces over the same object::
+
+    ws = Workspace.open("acme")
+    ws.ownership.findings()
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from tandem.config import CONFIG_FILE, Settings, load_settings, write_settings
+from tandem.db import Database
+from tandem.db.migrate import upgrade
+from tandem.errors import Conflict, NotAWorkspace
+
+if TYPE_CHECKING:
+    from tandem.ownership.service import Ownership
+
+WORKSPACE_ENV = "TANDEM_WORKSPACE"
+
+
+class Workspace:
+    """An open workspace. Close it (or use it as a context manager) when done."""
+
+    def __init__(self, root: Path, settings: Settings):
+        self.root = root
+        self.settings = settings
+        self.db = Database(settings.resolved_database_url(root))
+        self.db.check_connection()
+        upgrade(self.db.engine)
+        self.lake_path = settings.resolved_lake_url(root)
+
+    # -- opening ---------------------------------------------------------------------------
+    @staticmethod
+    def locate(path: str | os.PathLike[str] | None = None) -> Path:
+        """The workspace folder: `path`, else $TANDEM_WORKSPACE, else the current folder."""
+        chosen = path if path is not None else os.environ.get(WORKSPACE_ENV) or "."
+        return Path(chosen).expanduser().resolve()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
+        """Open an existing workspace, applying any pending database migrations."""
+        root = cls.locate(path)
+        if not (root / CONFIG_FILE).is_file():
+            hint = f"create one with `tandem init {root}`" if root.exists() else "no such folder"
+            raise NotAWorkspace(
+                f"{root} is not a Tandem workspace (no {CONFIG_FILE}); {hint}, or point "
+                f"--workspace / ${WORKSPACE_ENV} at one"
+            )
+        return cls(root, load_settings(root))
+
+    @classmethod
+    def init(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        company: str | None = None,
+        database_url: str | None = None,
+        defaults: bool = True,
+    ) -> Workspace:
+        """Create a workspace in `path` (created if missing) with the default catalogue."""
+        root = Path(path).expanduser().resolve()
+        if (root / CONFIG_FILE).exists():
+            raise Conflict(f"{root} is already a Tandem workspace")
+        if root.exists() and not root.is_dir():
+            raise NotAWorkspace(f"{root} exists and is not a folder")
+        created_root = not root.exists()
+        root.mkdir(parents=True, exist_ok=True)
+        before = set(root.iterdir())
+        name = company or root.name
+        write_settings(root, name=name, database_url=database_url)
+        ws: Workspace | None = None
+        try:
+            ws = cls(root, load_settings(root))
+            if "://" not in ws.lake_path:
+                Path(ws.lake_path).mkdir(parents=True, exist_ok=True)
+            if defaults:
+                ws.ownership.seed_defaults(company=name)
+        except BaseException:
+            if ws is not None:
+                ws.close()
+            _remove_new_entries(root, before, remove_root=created_root)
+            raise
+        return ws
+
+    # -- using -----------------------------------------------------------------------------
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A metadata session in one transaction (committed on success, rolled back on error)."""
+        with self.db.session() as session:
+            yield session
+
+    @cached_property
+    def ownership(self) -> Ownership:
+        from tandem.ownership.service import Ownership
+
+        return Ownership(self)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+
+def _remove_new_entries(root: Path, before: set[Path], *, remove_root: bool) -> None:
+    """Undo a failed `init`: remove what it created, nothing else."""
+    import shutil
+
+    for entry in set(root.iterdir()) - before:
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if remove_root and not any(root.iterdir()):
+        root.rmdir()
