@@ -7,16 +7,21 @@ cannot be reached fails the run; it never skips.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from tandem import Workspace
+from tandem.cli.main import app
 from tandem.ownership.model import OwnershipModel
 from tandem.ownership.modelfile import model_from_document
 from tandem.yamlfile import YamlDocument
@@ -83,3 +88,33 @@ def workspace(make_workspace: Callable[..., Workspace]) -> Workspace:
 def model_from_yaml(text: str) -> OwnershipModel:
     """An ownership model straight from YAML text (no database), for rule tests."""
     return model_from_document(YamlDocument.parse(text, source="test.yaml"))
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+Tandem = Callable[..., Run]
+
+
+@pytest.fixture
+def tandem() -> Tandem:
+    runner = CliRunner()
+
+    def run(*args: str | Path, input: str | None = None) -> Run:
+        result = runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+@pytest.fixture
+def ws_path(make_workspace: Callable[..., Workspace]) -> Path:
+    """A fresh workspace's folder (default catalogue), for commands' --workspace."""
+    return make_workspace().root

@@ -19,7 +19,7 @@ from tandem.workspace import Workspace
 # A pipe gets wide lines rather than Rich's 80 columns, so tables are not cut (COLUMNS still wins).
 _PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
 console = Console(highlight=False, soft_wrap=False, width=_PIPE_WIDTH)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WorkspaceOption = Annotated[
     Path | None,

@@ -221,7 +221,7 @@ def apply_model(session: Session, change: ModelChange, *, replace: bool) -> Appl
         _apply_company(session, change.company)
     if change.functions is not None:
         _apply_functions(session, change.functions, replace, summary)
-    fn_ids = dict(session.execute(select(Function.key, Function.id)).tuples().all())
+    fn_ids = {key: id_ for key, id_ in session.execute(select(Function.key, Function.id))}
     if change.capabilities is not None:
         _apply_capabilities(session, change.capabilities, fn_ids, replace, summary)
     if change.bodies is not None:

@@ -1,0 +1,81 @@
+"""Workspace: init, open, settings precedence, failure cleanup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tandem import Workspace
+from tandem.errors import Conflict, InvalidInput, NotAWorkspace
+
+
+def test_init_and_reopen(tmp_path: Path) -> None:
+    with Workspace.init(tmp_path / "acme", company="Acme") as ws:
+        ws.ownership.assign("crm", "marketing", "A")
+    with Workspace.open(tmp_path / "acme") as again:
+        model = again.ownership.model()
+        assert model.company is not None and model.company.name == "Acme"
+        crm = model.capability("crm")
+        assert crm is not None and crm.owners == {"marketing": "A"}
+
+
+def test_init_in_existing_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with Workspace.init(tmp_path / "empty") as ws:
+        assert ws.settings.name == "empty"
+
+
+def test_init_refuses_existing_workspace_and_files(tmp_path: Path) -> None:
+    Workspace.init(tmp_path / "a").close()
+    with pytest.raises(Conflict):
+        Workspace.init(tmp_path / "a")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotAWorkspace, match="not a folder"):
+        Workspace.init(tmp_path / "file")
+
+
+def test_open_missing(tmp_path: Path) -> None:
+    with pytest.raises(NotAWorkspace, match="no such folder"):
+        Workspace.open(tmp_path / "nowhere")
+    with pytest.raises(NotAWorkspace, match="tandem init"):
+        Workspace.open(tmp_path)
+
+
+def test_environment_beats_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Workspace.init(tmp_path / "a").close()
+    other = tmp_path / "elsewhere.db"
+    monkeypatch.setenv("TANDEM_DATABASE_URL", f"sqlite:///{other}")
+    monkeypatch.setenv("TANDEM_LAKE_URL", "data/lake")
+    with Workspace.open(tmp_path / "a") as ws:
+        assert ws.db.url == f"sqlite:///{other}"
+        assert ws.lake_path == str(tmp_path / "a" / "data" / "lake")
+        # a fresh database gets migrated and is empty until seeded
+        assert ws.ownership.model().functions == []
+    assert other.exists()
+
+
+def test_relative_sqlite_path_is_relative_to_workspace(tmp_path: Path) -> None:
+    with Workspace.init(tmp_path / "a", database_url="sqlite:///meta/store.db") as ws:
+        assert ws.db.url == f"sqlite:///{tmp_path / 'a' / 'meta' / 'store.db'}"
+
+
+def test_bad_engine_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Workspace.init(tmp_path / "a").close()
+    monkeypatch.setenv("TANDEM_ENGINE", "oracle")
+    with pytest.raises(InvalidInput) as info:
+        Workspace.open(tmp_path / "a")
+    assert info.value.problems[0].field == "engine"
+
+
+def test_failed_init_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "x"
+    with pytest.raises(Exception, match="database"):
+        Workspace.init(target, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert not target.exists()
+    existing = tmp_path / "keep"
+    existing.mkdir()
+    (existing / "mine.txt").write_text("keep me")
+    with pytest.raises(Exception, match="database"):
+        Workspace.init(existing, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert sorted(p.name for p in existing.iterdir()) == ["mine.txt"]
