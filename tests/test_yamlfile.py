@@ -148,11 +148,18 @@ def test_a_duplicate_inside_an_anchor_is_reported_once() -> None:
     assert [(p.line, p.field) for p in info.value.problems] == [(1, "base.x")]
 
 
-def test_a_recursive_alias_does_not_crash() -> None:
-    doc = YamlDocument.parse("loop: &a [1, *a]\n")
-    loop = doc.data["loop"]
-    assert loop[0] == 1
-    assert loop[1] is loop
+def test_a_recursive_alias_is_refused_with_its_line() -> None:
+    with pytest.raises(InvalidInput, match="refers to itself") as info:
+        YamlDocument.parse("name: x\nloop: &a [1, *a]\n")
+    assert info.value.problems[0].line == 2
+
+
+def test_billion_laughs_is_refused_quickly() -> None:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    with pytest.raises(InvalidInput, match="expands to more than 2,000,000 values"):
+        YamlDocument.parse("\n".join(lines) + "\n")
 
 
 def test_nested_aliases_are_checked_and_shown_without_expanding() -> None:

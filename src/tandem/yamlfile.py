@@ -24,6 +24,8 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 M = TypeVar("M", bound=BaseModel)
+MAX_VALUES = 2_000_000
+"""The most values a document may hold once its aliases are expanded."""
 PathPart = str | int
 
 
@@ -90,10 +92,47 @@ class YamlDocument:
         finally:
             loader.dispose()
         doc = cls(data, root, source)
+        if root is not None:
+            doc._check_expansion(root)
         duplicates = doc._duplicate_keys()
         if duplicates:
             raise InvalidInput(f"{source} repeats keys", duplicates, source=source)
         return doc
+
+    def _check_expansion(self, root: yaml.Node) -> None:
+        """Refuse documents whose aliases expand beyond MAX_VALUES values ("billion laughs")
+        or refer to themselves: validating them would take forever."""
+        sizes: dict[int, int] = {}
+        active: set[int] = set()
+
+        def size(node: yaml.Node) -> int:
+            key = id(node)
+            if key in sizes:
+                return sizes[key]
+            if key in active:
+                raise InvalidInput(
+                    f"{self.source} has an alias that refers to itself",
+                    [Problem("recursive alias", line=node.start_mark.line + 1)],
+                    source=self.source,
+                )
+            active.add(key)
+            total = 1
+            if isinstance(node, yaml.MappingNode):
+                total += sum(size(k) + size(v) for k, v in node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                total += sum(size(item) for item in node.value)
+            active.discard(key)
+            if total > MAX_VALUES:
+                raise InvalidInput(
+                    f"{self.source} expands to more than {MAX_VALUES:,} values through YAML "
+                    "aliases",
+                    [Problem("too many values", line=node.start_mark.line + 1)],
+                    source=self.source,
+                )
+            sizes[key] = total
+            return total
+
+        size(root)
 
     def _duplicate_keys(self) -> list[Problem]:
         problems: list[Problem] = []

@@ -402,3 +402,10 @@ def test_people_in_a_non_digital_function_do_not_make_a_hub() -> None:
         FunctionInfo("marketing", "Digital marketing", "marketing", people=(PersonInfo("A"),))
     ]
     assert not has_digital_hub(OwnershipModel(None, functions, [], []))
+
+
+@pytest.mark.parametrize("roles", ["C", "I", "CI"])
+def test_a_digital_function_only_consulted_or_informed_is_not_a_hub(roles: str) -> None:
+    functions = [FunctionInfo("cdo-office", "CDO office", "digital")]
+    capabilities = [CapabilityInfo("crm", "CRM", owners={"cdo-office": roles})]
+    assert not has_digital_hub(OwnershipModel(None, functions, capabilities, []))

@@ -827,3 +827,83 @@ def test_a_file_alone_knows_only_its_own_functions() -> None:
         model_from_yaml("capabilities:\n- {key: crm, owners: {marketing: A}}\n")
     assert info.value.problems[0].field == "capabilities[0].owners.marketing"
     assert info.value.problems[0].message == "unknown function `marketing` (known: none)"
+
+
+# -- fields left out keep their values; a written-out empty value clears ----------------------
+
+
+def _import_text(ws: Workspace, tmp_path: Path, text: str, *, merge: bool) -> None:
+    path = tmp_path / "change.yaml"
+    path.write_text(text, encoding="utf-8")
+    ws.ownership.import_file(path, merge=merge)
+
+
+def test_merge_leaves_out_fields_without_resetting_them(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    workspace.ownership.add_person("marketing", "Ana Ruiz", title="CMO", head=True)
+    workspace.ownership.assign("crm", "marketing", "RA")
+    _import_text(
+        workspace,
+        tmp_path,
+        "functions:\n  - key: marketing\n    name: Brand & Growth\n"
+        "capabilities:\n  - key: crm\n    name: Customer relationships\n",
+        merge=True,
+    )
+    model = workspace.ownership.model()
+    marketing = model.function("marketing")
+    assert marketing is not None
+    assert (marketing.name, marketing.kind, marketing.head) == (
+        "Brand & Growth",
+        "marketing",
+        "Ana Ruiz",
+    )
+    assert [p.name for p in marketing.people] == ["Ana Ruiz"]
+    crm = model.capability("crm")
+    assert crm is not None
+    assert (crm.name, crm.owners, crm.customer_facing) == (
+        "Customer relationships",
+        {"marketing": "RA"},
+        True,
+    )
+
+
+def test_written_out_empty_values_clear(workspace: Workspace, tmp_path: Path) -> None:
+    workspace.ownership.add_person("marketing", "Ana Ruiz", head=True)
+    workspace.ownership.assign("crm", "marketing", "RA")
+    _import_text(
+        workspace,
+        tmp_path,
+        "functions:\n  - key: marketing\n    people: []\n"
+        "capabilities:\n  - key: crm\n    owners: {}\n",
+        merge=True,
+    )
+    model = workspace.ownership.model()
+    marketing = model.function("marketing")
+    crm = model.capability("crm")
+    assert marketing is not None and marketing.people == () and marketing.head is None
+    assert crm is not None and crm.owners == {}
+
+
+def test_replace_drops_kept_roles_of_removed_functions(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    workspace.ownership.assign("crm", "marketing", "A")
+    workspace.ownership.assign("crm", "pr", "C")
+    workspace.ownership.add_body(
+        "Digital team", kind="digital_team", reports_to=["marketing", "pr"]
+    )
+    _import_text(
+        workspace,
+        tmp_path,
+        "functions:\n  - key: marketing\n  - key: it\n    kind: it\n"
+        "capabilities:\n  - key: crm\n"
+        "governance:\n  - key: digital-team\n",
+        merge=False,
+    )
+    model = workspace.ownership.model()
+    assert [f.key for f in model.functions] == ["marketing", "it"]
+    crm = model.capability("crm")
+    assert crm is not None and crm.owners == {"marketing": "A"}
+    assert model.bodies[0].reports_to == ("marketing",)
+    assert model.bodies[0].kind == "digital_team"

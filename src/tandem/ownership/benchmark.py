@@ -185,11 +185,12 @@ def _vision(model: OwnershipModel, figs: BenchmarkFigures) -> VisionComparison:
 
 
 def has_digital_hub(model: OwnershipModel) -> bool:
-    """A digital team or CDO that exists in fact: a governance body, or a staffed/used function."""
+    """A digital team or CDO that exists in fact: a governance body, or a digital function with
+    people or with R or A on some capability (being consulted or informed is not a hub)."""
     if model.bodies_of_kind("digital_team"):
         return True
-    used = model.functions_with_any_role()
-    return any(f.kind == "digital" and (f.people or f.key in used) for f in model.functions)
+    owning = {fn for cap in model.capabilities for fn in cap.holders("RA")}
+    return any(f.kind == "digital" and (f.people or f.key in owning) for f in model.functions)
 
 
 def _organisation(model: OwnershipModel, figs: BenchmarkFigures) -> list[OrganisationFigure]:

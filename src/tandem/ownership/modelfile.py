@@ -166,15 +166,29 @@ def check_model_file(
         if fn not in known:
             problems.append(doc.problem(f"unknown function `{fn}` (known: {known_list})", path))
 
+    def given(entry: BaseModel, name: str) -> bool:
+        return name in entry.model_fields_set
+
+    # A field left out keeps its current value for a thing that exists (a new thing gets the
+    # default); write the field out (`owners: {}`, `people: []`) to clear it.
     functions = None
     if parsed.functions is not None:
         functions = []
         for i, f in enumerate(parsed.functions):
-            names = [p.name for p in f.people]
-            if f.head is not None and f.head not in names:
+            old_fn = existing.function(f.key)
+            if given(f, "people") or old_fn is None:
+                people = tuple(PersonInfo(p.name, p.title, p.email) for p in f.people)
+            else:
+                people = old_fn.people
+            names = [p.name for p in people]
+            if given(f, "head"):
+                head = f.head
+            else:
+                head = old_fn.head if old_fn and old_fn.head in names else None
+            if head is not None and head not in names:
                 problems.append(
                     doc.problem(
-                        f"head `{f.head}` is not one of this function's people",
+                        f"head `{head}` is not one of this function's people",
                         ["functions", i, "head"],
                     )
                 )
@@ -191,11 +205,15 @@ def check_model_file(
             functions.append(
                 FunctionInfo(
                     key=f.key,
-                    name=f.name or _title(f.key),
-                    kind=f.kind,
-                    description=f.description,
-                    head=f.head,
-                    people=tuple(PersonInfo(p.name, p.title, p.email) for p in f.people),
+                    name=f.name if f.name else old_fn.name if old_fn else _title(f.key),
+                    kind=f.kind if given(f, "kind") or old_fn is None else old_fn.kind,
+                    description=(
+                        f.description
+                        if given(f, "description") or old_fn is None
+                        else old_fn.description
+                    ),
+                    head=head,
+                    people=people,
                 )
             )
 
@@ -206,19 +224,33 @@ def check_model_file(
         for i, c in enumerate(parsed.capabilities):
             for fn in c.owners:
                 reference(fn, ["capabilities", i, "owners", fn])
+            old_cap = existing.capability(c.key)
+            if given(c, "owners") or old_cap is None:
+                owners = dict(c.owners)
+            else:  # kept roles of functions that this import removes go with them
+                owners = {fn: roles for fn, roles in old_cap.owners.items() if fn in known}
             capabilities.append(
                 CapabilityInfo(
                     key=c.key,
-                    name=c.name or _title(c.key),
-                    description=c.description,
-                    customer_facing=c.customer_facing,
-                    owners=dict(c.owners),
+                    name=c.name if c.name else old_cap.name if old_cap else _title(c.key),
+                    description=(
+                        c.description
+                        if given(c, "description") or old_cap is None
+                        else old_cap.description
+                    ),
+                    customer_facing=(
+                        c.customer_facing
+                        if given(c, "customer_facing") or old_cap is None
+                        else old_cap.customer_facing
+                    ),
+                    owners=owners,
                 )
             )
 
     bodies = None
     if parsed.governance is not None:
         duplicates(parsed.governance, "governance", "governance body")
+        old_bodies = {b.key: b for b in existing.bodies}
         bodies = []
         for i, b in enumerate(parsed.governance):
             for field in ("members", "reports_to"):
@@ -229,14 +261,25 @@ def check_model_file(
                         problems.append(
                             doc.problem(f"`{fn}` is listed twice", ["governance", i, field, j])
                         )
+            old = old_bodies.get(b.key)
+
+            def keep(
+                field: str, entry: BodyEntry = b, old: BodyInfo | None = old
+            ) -> tuple[str, ...]:
+                if given(entry, field) or old is None:
+                    return tuple(dict.fromkeys(getattr(entry, field)))
+                return tuple(fn for fn in getattr(old, field) if fn in known)
+
             bodies.append(
                 BodyInfo(
                     key=b.key,
-                    name=b.name or _title(b.key),
-                    kind=b.kind,
-                    description=b.description,
-                    members=tuple(dict.fromkeys(b.members)),
-                    reports_to=tuple(dict.fromkeys(b.reports_to)),
+                    name=b.name if b.name else old.name if old else _title(b.key),
+                    kind=b.kind if given(b, "kind") or old is None else old.kind,
+                    description=(
+                        b.description if given(b, "description") or old is None else old.description
+                    ),
+                    members=keep("members"),
+                    reports_to=keep("reports_to"),
                 )
             )
 

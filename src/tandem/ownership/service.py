@@ -57,6 +57,15 @@ def _valid_key(key: str, what: str) -> str:
     return key
 
 
+def _description(value: str) -> str:
+    value = value.strip()
+    if len(value) > 2000:
+        raise InvalidInput(
+            "description is too long", [Problem("at most 2000 characters", field="description")]
+        )
+    return value
+
+
 def _nonempty(value: str, field: str) -> str:
     value = value.strip()
     if not value:
@@ -140,6 +149,10 @@ class Ownership:
     ) -> None:
         if employees is not None and employees < 1:
             raise InvalidInput("employees must be at least 1", [Problem("< 1", field="employees")])
+        if industry is not None and len(industry.strip()) > 200:  # the column's width
+            raise InvalidInput(
+                "industry is too long", [Problem("at most 200 characters", field="industry")]
+            )
         with self.ws.session() as s:
             row = s.scalars(select(Company).limit(1)).first()
             if row is None:
@@ -166,6 +179,7 @@ class Ownership:
         self, name: str, *, key: str | None = None, kind: str = "other", description: str = ""
     ) -> str:
         name = _nonempty(name, "name")
+        description = _description(description)
         key = _valid_key(key or slugify(name), "function")
         if kind not in FUNCTION_KINDS:
             raise InvalidInput(
@@ -227,7 +241,9 @@ class Ownership:
             raise InvalidInput(
                 "title is too long", [Problem("at most 200 characters", field="title")]
             )
-        if email is not None and ("@" not in email or " " in email.strip()):
+        if email is not None and (
+            "@" not in email or " " in email.strip() or len(email.strip()) > 320
+        ):
             raise InvalidInput(
                 f"`{email}` is not an email address", [Problem("not an email", field="email")]
             )
@@ -279,6 +295,7 @@ class Ownership:
         customer_facing: bool = False,
     ) -> str:
         name = _nonempty(name, "name")
+        description = _description(description)
         key = _valid_key(key or slugify(name), "capability")
         with self.ws.session() as s:
             if s.scalar(select(Capability.id).where(Capability.key == key)) is not None:
@@ -359,6 +376,7 @@ class Ownership:
         description: str = "",
     ) -> str:
         name = _nonempty(name, "name")
+        description = _description(description)
         key = _valid_key(key or slugify(name), "governance body")
         if kind not in BODY_KINDS:
             raise InvalidInput(
