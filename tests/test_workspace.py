@@ -79,3 +79,15 @@ def test_failed_init_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="database"):
         Workspace.init(existing, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert sorted(p.name for p in existing.iterdir()) == ["mine.txt"]
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
+    from tandem.errors import ConfigError
+
+    Workspace.init(tmp_path / "a").close()
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / "a" / f"tandem.db{suffix}").unlink(missing_ok=True)
+    (tmp_path / "a" / "tandem.db").write_bytes(b"not a database" * 100)
+    with pytest.raises(ConfigError, match="cannot open the metadata database") as info:
+        Workspace.open(tmp_path / "a")
+    assert info.value.detail == "file is not a database"

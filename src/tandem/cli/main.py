@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 import typer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 from typer.core import TyperGroup
 
 from tandem import __version__
@@ -27,7 +27,7 @@ class TandemGroup(TyperGroup):
             for line in lines[1:]:
                 err_console.print(line, markup=False)
             raise typer.Exit(1) from None
-        except OperationalError as exc:
+        except DatabaseError as exc:
             err_console.print(
                 f"[bold red]error:[/bold red] the metadata database failed: {exc.orig}",
                 markup=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tandem.errors import ConfigError
@@ -75,9 +75,9 @@ class Database:
         try:
             with self.engine.connect():
                 pass
-        except OperationalError as exc:
+        except DatabaseError as exc:
             raise ConfigError(
-                f"cannot connect to the metadata database {self.display_url}",
+                f"cannot open the metadata database {self.display_url}",
                 detail=str(exc.orig).strip() if exc.orig else None,
             ) from None
 
