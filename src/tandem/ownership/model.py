@@ -8,7 +8,7 @@ benchmark and the findings are pure functions of it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -174,7 +174,9 @@ def load_model(session: Session) -> OwnershipModel:
             tuple(sorted(members_of.get(b.id, []), key=lambda k: fn_position[k])),
             tuple(sorted(lines_of.get(b.id, []), key=lambda k: fn_position[k])),
         )
-        for b in session.scalars(select(GovernanceBody).order_by(GovernanceBody.id))
+        for b in session.scalars(
+            select(GovernanceBody).order_by(GovernanceBody.position, GovernanceBody.id)
+        )
     ]
     return OwnershipModel(company, functions, capabilities, bodies)
 
@@ -243,43 +245,59 @@ def _apply_company(session: Session, info: CompanyInfo) -> None:
 Keyed = TypeVar("Keyed", Function, Capability, GovernanceBody)
 
 
-def _upsert_positions(
-    session: Session, model: type[Keyed], keys: Iterable[str], replace: bool
-) -> tuple[dict[str, Keyed], list[str]]:
-    """Existing rows by key; with `replace`, delete those whose key is not in `keys`."""
+def _upsert(
+    session: Session,
+    model: type[Keyed],
+    infos: Sequence[FunctionInfo | CapabilityInfo | BodyInfo],
+    fields: tuple[str, ...],
+    *,
+    replace: bool,
+    summary: ApplySummary,
+    section: str,
+) -> dict[str, Keyed]:
+    """Create or update one row per info, matched by key, and return the rows by key.
+
+    With `replace`, rows whose key is not among `infos` are deleted (and reported in `summary`)
+    and positions follow the file's order; otherwise new rows are appended after existing ones.
+    """
     existing: dict[str, Keyed] = {row.key: row for row in session.scalars(select(model))}
-    wanted = set(keys)
-    removed = []
     if replace:
-        for key, row in list(existing.items()):
-            if key not in wanted:
-                session.delete(row)
-                removed.append(key)
-                del existing[key]
+        wanted = {info.key for info in infos}
+        removed = sorted(key for key in existing if key not in wanted)
+        for key in removed:
+            session.delete(existing.pop(key))
+        if removed:
+            summary.removed[section] = removed
         session.flush()
-    return existing, sorted(removed)
+    start = 0 if replace else (session.scalar(select(func.max(model.position))) or 0) + 1
+    rows: dict[str, Keyed] = {}
+    for i, info in enumerate(infos):
+        row = existing.get(info.key)
+        if row is None:
+            row = model(key=info.key)
+            row.position = start + i
+            session.add(row)
+        elif replace:
+            row.position = i
+        for name in fields:
+            setattr(row, name, getattr(info, name))
+        rows[info.key] = row
+    session.flush()
+    return rows
 
 
 def _apply_functions(
     session: Session, functions: list[FunctionInfo], replace: bool, summary: ApplySummary
 ) -> None:
-    existing, removed = _upsert_positions(session, Function, (f.key for f in functions), replace)
-    if removed:
-        summary.removed["functions"] = removed
-    start = 0 if replace else (session.scalar(select(func.max(Function.position))) or 0) + 1
-    rows: dict[str, Function] = {}
-    for i, info in enumerate(functions):
-        row = existing.get(info.key)
-        if row is None:
-            row = Function(key=info.key, position=start + i)
-            session.add(row)
-        elif replace:
-            row.position = i
-        row.name = info.name
-        row.kind = info.kind
-        row.description = info.description
-        rows[info.key] = row
-    session.flush()
+    rows = _upsert(
+        session,
+        Function,
+        functions,
+        ("name", "kind", "description"),
+        replace=replace,
+        summary=summary,
+        section="functions",
+    )
     ids = [row.id for row in rows.values()]
     current = {
         (p.function_id, p.name): p
@@ -316,25 +334,15 @@ def _apply_capabilities(
     replace: bool,
     summary: ApplySummary,
 ) -> None:
-    existing, removed = _upsert_positions(
-        session, Capability, (c.key for c in capabilities), replace
+    rows = _upsert(
+        session,
+        Capability,
+        capabilities,
+        ("name", "description", "customer_facing"),
+        replace=replace,
+        summary=summary,
+        section="capabilities",
     )
-    if removed:
-        summary.removed["capabilities"] = removed
-    start = 0 if replace else (session.scalar(select(func.max(Capability.position))) or 0) + 1
-    rows = {}
-    for i, info in enumerate(capabilities):
-        row = existing.get(info.key)
-        if row is None:
-            row = Capability(key=info.key, position=start + i)
-            session.add(row)
-        elif replace:
-            row.position = i
-        row.name = info.name
-        row.description = info.description
-        row.customer_facing = info.customer_facing
-        rows[info.key] = row
-    session.flush()
     cap_ids = [row.id for row in rows.values()]
     for chunk in _chunks(cap_ids, 500):
         session.execute(delete(Responsibility).where(Responsibility.capability_id.in_(chunk)))
@@ -357,20 +365,15 @@ def _apply_bodies(
     replace: bool,
     summary: ApplySummary,
 ) -> None:
-    existing, removed = _upsert_positions(session, GovernanceBody, (b.key for b in bodies), replace)
-    if removed:
-        summary.removed["governance_bodies"] = removed
-    rows = {}
-    for info in bodies:
-        row = existing.get(info.key)
-        if row is None:
-            row = GovernanceBody(key=info.key)
-            session.add(row)
-        row.name = info.name
-        row.kind = info.kind
-        row.description = info.description
-        rows[info.key] = row
-    session.flush()
+    rows = _upsert(
+        session,
+        GovernanceBody,
+        bodies,
+        ("name", "kind", "description"),
+        replace=replace,
+        summary=summary,
+        section="governance_bodies",
+    )
     ids = [row.id for row in rows.values()]
     session.execute(delete(GovernanceMember).where(GovernanceMember.body_id.in_(ids)))
     session.execute(delete(ReportingLine).where(ReportingLine.body_id.in_(ids)))

@@ -388,7 +388,10 @@ class Ownership:
                 raise Conflict(f"a governance body with key `{key}` already exists", field="key")
             member_ids = {self._function(s, f).id for f in members or []}
             line_ids = {self._function(s, f).id for f in reports_to or []}
-            body = GovernanceBody(key=key, name=name, kind=kind, description=description)
+            position = (s.scalar(select(func.max(GovernanceBody.position))) or 0) + 1
+            body = GovernanceBody(
+                key=key, name=name, kind=kind, description=description, position=position
+            )
             s.add(body)
             s.flush()
             s.add_all(GovernanceMember(body_id=body.id, function_id=i) for i in member_ids)

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "kind IN ('steering_committee', 'digital_team', 'other')",
             name=op.f("ck_governance_bodies_body_kind"),
