@@ -6,7 +6,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen --no-sync
 export UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
 # The PostgreSQL pass of the test suite (these machines run PostgreSQL with trust auth).
 # Set TANDEM_TEST_POSTGRES=0 to skip it on a machine without PostgreSQL; it is never skipped silently.
