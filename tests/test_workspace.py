@@ -47,12 +47,11 @@ def test_environment_beats_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     other = tmp_path / "elsewhere.db"
     monkeypatch.setenv("TANDEM_DATABASE_URL", f"sqlite:///{other}")
     monkeypatch.setenv("TANDEM_LAKE_URL", "data/lake")
+    Workspace.init(tmp_path / "b", database_url=f"sqlite:///{other}").close()
     with Workspace.open(tmp_path / "a") as ws:
         assert ws.db.url == f"sqlite:///{other}"
         assert ws.lake_path == str(tmp_path / "a" / "data" / "lake")
-        # a fresh database gets migrated and is empty until seeded
-        assert ws.ownership.model().functions == []
-    assert other.exists()
+        assert ws.ownership.model().company.name == "b"  # type: ignore[union-attr]
 
 
 def test_relative_sqlite_path_is_relative_to_workspace(tmp_path: Path) -> None:
@@ -91,3 +90,12 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot open the metadata database") as info:
         Workspace.open(tmp_path / "a")
     assert info.value.detail == "file is not a database"
+
+
+def test_missing_database_file_is_an_error_not_a_new_empty_store(tmp_path: Path) -> None:
+    Workspace.init(tmp_path / "a").close()
+    for path in (tmp_path / "a").glob("tandem.db*"):
+        path.unlink()
+    with pytest.raises(NotAWorkspace, match="tandem.db of workspace .* is missing"):
+        Workspace.open(tmp_path / "a")
+    assert not (tmp_path / "a" / "tandem.db").exists()

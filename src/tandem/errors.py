@@ -102,3 +102,16 @@ class ConfigError(TandemError):
     """tandem.toml or a TANDEM_* variable is invalid."""
 
     error = "invalid_config"
+
+
+class InvalidValue(InvalidInput):
+    """One value (a command-line argument, a request field) is wrong; `detail` may say how to fix
+    it."""
+
+    def __init__(self, message: str, *, field: str | None = None, detail: str | None = None):
+        super().__init__(message, [])
+        self.field = field
+        self.detail = detail
+
+    def lines(self) -> list[str]:
+        return TandemError.lines(self)

@@ -58,7 +58,14 @@ class Workspace:
                 f"{root} is not a Tandem workspace (no {CONFIG_FILE}); {hint}, or point "
                 f"--workspace / ${WORKSPACE_ENV} at one"
             )
-        return cls(root, load_settings(root))
+        settings = load_settings(root)
+        sqlite_file = _sqlite_file(settings.resolved_database_url(root))
+        if sqlite_file is not None and not sqlite_file.exists():
+            raise NotAWorkspace(
+                f"the metadata database {sqlite_file} of workspace {root} is missing; restore it "
+                "from a backup, or point database_url (or $TANDEM_DATABASE_URL) at the right one"
+            )
+        return cls(root, settings)
 
     @classmethod
     def init(
@@ -136,3 +143,15 @@ def _remove_new_entries(root: Path, before: set[Path], *, remove_root: bool) -> 
             entry.unlink(missing_ok=True)
     if remove_root and not any(root.iterdir()):
         root.rmdir()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)

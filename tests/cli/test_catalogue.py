@@ -60,16 +60,16 @@ def test_functions_refuse_bad_input(tandem: Tandem, ws_path: Path) -> None:
 def test_capabilities(tandem: Tandem, ws_path: Path) -> None:
     run = tandem("capabilities", "add", "Click & collect", "--customer-facing", "-w", ws_path)
     assert run.exit_code == 0, run.stderr
-    assert "added capability click-collect" in run.stdout
-    tandem("ownership", "assign", "click-collect", "business-units", "A", "-w", ws_path)
+    assert "added capability click-and-collect" in run.stdout
+    tandem("ownership", "assign", "click-and-collect", "business-units", "A", "-w", ws_path)
     caps = {c["key"]: c for c in tandem("capabilities", "list", "-w", ws_path, "--json").json()}
-    assert caps["click-collect"]["customer_facing"] is True
-    assert caps["click-collect"]["accountable"] == ["business-units"]
+    assert caps["click-and-collect"]["customer_facing"] is True
+    assert caps["click-and-collect"]["accountable"] == ["business-units"]
     assert len(caps) == 18
-    assert tandem("capabilities", "remove", "click-collect", "-w", ws_path).exit_code == 0
-    run = tandem("capabilities", "remove", "click-collect", "-w", ws_path)
+    assert tandem("capabilities", "remove", "click-and-collect", "-w", ws_path).exit_code == 0
+    run = tandem("capabilities", "remove", "click-and-collect", "-w", ws_path)
     assert run.exit_code == 1
-    assert "no capability `click-collect`" in run.stderr
+    assert "no capability `click-and-collect`" in run.stderr
 
 
 def test_people_and_heads(tandem: Tandem, ws_path: Path) -> None:

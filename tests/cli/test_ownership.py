@@ -246,3 +246,15 @@ def test_company_profile(tandem: Tandem, ws_path: Path) -> None:
     bad = tandem("ownership", "company", "--employees", "0", "-w", ws_path)
     assert bad.exit_code == 1
     assert "employees must be at least 1" in bad.stderr
+
+
+def test_errors_are_json_with_json(tandem: Tandem, ws_path: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, BAD.replace("{it: X}", "{it: C}"))
+    run = tandem("ownership", "import", path, "-w", ws_path, "--json")
+    assert run.exit_code == 1
+    error = run.json()
+    assert error["error"] == "invalid_input"
+    assert error["field"] == "capabilities[0].owners.markting"
+    problems = error["problems"]
+    assert {"message", "field", "line"} <= set(problems[0])
+    assert [p["line"] for p in problems] == [8, 9]

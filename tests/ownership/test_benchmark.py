@@ -194,23 +194,23 @@ capabilities:
     assert (crm.sides["marketing"].roles, crm.sides["marketing"].responsible) == ("C", False)
     assert (crm.sides["it"].roles, crm.sides["it"].responsible) == ("A", True)
     assert crm.notes == [
-        "marketing (CMO) is not responsible here, unlike most firms (51% make it so)",
-        "IT (CIO) is responsible here, unlike most firms (26% do so)",
+        "marketing (CMO) is not responsible here, unlike most firms (51% make it responsible)",
+        "IT (CIO) is responsible here, unlike most firms (only 26% do so)",
     ]
 
     design = row(bench, "web-design")
     assert design.sides["marketing"].responsible  # R counts as responsible
     assert design.sides["it"].functions == []
     assert design.notes == [
-        "marketing (CMO) is responsible here, unlike most firms (29% do so)",
-        "IT (CIO) is not responsible here, like most firms (29% make it so)",
+        "marketing (CMO) is responsible here, unlike most firms (only 29% do so)",
+        "IT (CIO) is not responsible here, like most firms (only 29% make it responsible)",
     ]
     assert design.digital_team_area
 
     vendors = row(bench, "digital-vendor-selection")
     assert vendors.name == "Vendors"
     assert vendors.notes == [
-        "marketing (CMO) is responsible here, unlike most firms (16% do so)",
+        "marketing (CMO) is responsible here, unlike most firms (only 16% do so)",
         "IT (CIO) is responsible here, like most firms (53% do so)",
     ]
 

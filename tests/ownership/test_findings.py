@@ -298,7 +298,7 @@ def test_renamed_marketing_is_matched_by_kind() -> None:
     )
     assert finding.capabilities == ("crm",)
     assert finding.functions == ("brand-growth",)
-    assert "answer to marketing" in finding.why
+    assert "CRM answers to marketing" in finding.why
 
 
 def test_two_marketing_functions_together_are_still_marketing_alone() -> None:

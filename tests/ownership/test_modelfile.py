@@ -907,3 +907,18 @@ def test_replace_drops_kept_roles_of_removed_functions(
     assert crm is not None and crm.owners == {"marketing": "A"}
     assert model.bodies[0].reports_to == ("marketing",)
     assert model.bodies[0].kind == "digital_team"
+
+
+def test_new_items_listed_by_default_key_get_default_name_and_kind() -> None:
+    model = model_from_yaml(
+        "functions:\n  - key: hr\n  - key: data-office\n"
+        "capabilities:\n  - key: crm\n  - key: loyalty-app\n"
+    )
+    assert [(f.key, f.name, f.kind) for f in model.functions] == [
+        ("hr", "HR", "hr"),
+        ("data-office", "Data office", "other"),
+    ]
+    assert [(c.key, c.name) for c in model.capabilities] == [
+        ("crm", "CRM"),
+        ("loyalty-app", "Loyalty app"),
+    ]

@@ -58,13 +58,13 @@ def test_seed_defaults_does_not_duplicate(workspace: Workspace) -> None:
 
 def test_add_function_makes_a_key_from_the_name(workspace: Workspace) -> None:
     key = workspace.ownership.add_function("Data & Analytics", kind="it", description="BI team")
-    assert key == "data-analytics"
+    assert key == "data-and-analytics"
     model = workspace.ownership.model()
-    assert model.functions[-1].key == "data-analytics"
-    added = model.function("data-analytics")
+    assert model.functions[-1].key == "data-and-analytics"
+    added = model.function("data-and-analytics")
     assert added is not None
     assert (added.name, added.kind, added.description) == ("Data & Analytics", "it", "BI team")
-    assert model.keys_of_kind("it") == {"it", "data-analytics"}
+    assert model.keys_of_kind("it") == {"it", "data-and-analytics"}
 
 
 def test_add_function_with_a_key_and_default_kind(workspace: Workspace) -> None:
@@ -88,14 +88,14 @@ def test_add_function_with_a_bad_key(workspace: Workspace, key: str) -> None:
     with pytest.raises(InvalidInput) as info:
         workspace.ownership.add_function("Something", key=key)
     assert info.value.field == "key"
-    assert info.value.message == "invalid function key"
+    assert info.value.message.startswith("invalid function key: ")
     assert len(workspace.ownership.model().functions) == 9
 
 
 def test_add_function_with_a_name_that_makes_no_key(workspace: Workspace) -> None:
     with pytest.raises(InvalidInput) as info:
         workspace.ownership.add_function("!!!")
-    assert info.value.problems[0].message == "a key cannot be empty"
+    assert info.value.message == "invalid function key: a key cannot be empty"
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 201])
@@ -110,7 +110,8 @@ def test_add_function_with_an_unknown_kind(workspace: Workspace) -> None:
         workspace.ownership.add_function("Finance", kind="finance")
     assert info.value.message == "unknown function kind `finance`"
     assert info.value.field == "kind"
-    assert "customer_service" in info.value.problems[0].message
+    assert info.value.detail is not None
+    assert "customer_service" in info.value.detail
     assert workspace.ownership.model().function("finance") is None
 
 
@@ -284,7 +285,7 @@ def test_add_capability_errors(workspace: Workspace) -> None:
         own.add_capability("CRM")
     with pytest.raises(InvalidInput) as info:
         own.add_capability("Loyalty", key="Loyalty App")
-    assert info.value.message == "invalid capability key"
+    assert info.value.message.startswith("invalid capability key: `Loyalty App` is not a valid")
     with pytest.raises(InvalidInput):
         own.add_capability("")
     assert len(own.model().capabilities) == 17

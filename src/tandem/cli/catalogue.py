@@ -81,7 +81,7 @@ def functions_list(workspace: WorkspaceOption = None, json: JsonOption = False) 
 
 @functions_app.command("add")
 def functions_add(
-    name: Annotated[str, typer.Argument(help='Display name, e.g. "Data office".')],
+    name: Annotated[str, typer.Argument(metavar="NAME", help='Display name, e.g. "Data office".')],
     kind: Annotated[
         str, typer.Option(help=f"What the function is: {', '.join(FUNCTION_KINDS)}.")
     ] = "other",
@@ -100,7 +100,7 @@ def functions_add(
 
 @functions_app.command("rename")
 def functions_rename(
-    key: Annotated[str, typer.Argument(help="Current key of the function.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="Current key of the function.")],
     name: Annotated[str | None, typer.Option(help="New display name.")] = None,
     new_key: Annotated[str | None, typer.Option("--new-key", help="New key.")] = None,
     workspace: WorkspaceOption = None,
@@ -116,7 +116,7 @@ def functions_rename(
 
 @functions_app.command("remove")
 def functions_remove(
-    key: Annotated[str, typer.Argument(help="Key of the function to remove.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="Key of the function to remove.")],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Remove a function, its people and its responsibilities.
@@ -160,7 +160,9 @@ def capabilities_list(workspace: WorkspaceOption = None, json: JsonOption = Fals
 
 @capabilities_app.command("add")
 def capabilities_add(
-    name: Annotated[str, typer.Argument(help='Display name, e.g. "Click & collect".')],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help='Display name, e.g. "Click & collect".')
+    ],
     key: KeyOption = None,
     description: Annotated[str, typer.Option(help="One line on what it covers.")] = "",
     customer_facing: Annotated[
@@ -181,7 +183,7 @@ def capabilities_add(
 
 @capabilities_app.command("remove")
 def capabilities_remove(
-    key: Annotated[str, typer.Argument(help="Key of the capability to remove.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="Key of the capability to remove.")],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Remove a capability and its responsibilities.
@@ -233,8 +235,8 @@ def people_list(
 
 @people_app.command("add")
 def people_add(
-    function: Annotated[str, typer.Argument(help="Function key.")],
-    name: Annotated[str, typer.Argument(help="Full name.")],
+    function: Annotated[str, typer.Argument(metavar="FUNCTION", help="Function key.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Full name.")],
     title: Annotated[str, typer.Option(help="Job title.")] = "",
     email: Annotated[str | None, typer.Option(help="Work email.")] = None,
     head: Annotated[bool, typer.Option("--head", help="This person heads the function.")] = False,
@@ -251,8 +253,8 @@ def people_add(
 
 @people_app.command("remove")
 def people_remove(
-    function: Annotated[str, typer.Argument(help="Function key.")],
-    name: Annotated[str, typer.Argument(help="Full name.")],
+    function: Annotated[str, typer.Argument(metavar="FUNCTION", help="Function key.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Full name.")],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Remove a person from a function.
@@ -295,15 +297,20 @@ def governance_list(workspace: WorkspaceOption = None, json: JsonOption = False)
 
 @governance_app.command("add")
 def governance_add(
-    name: Annotated[str, typer.Argument(help='Display name, e.g. "Digital steering committee".')],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help='Display name, e.g. "Digital steering committee".')
+    ],
     kind: Annotated[str, typer.Option(help=f"One of {', '.join(BODY_KINDS)}.")],
     key: KeyOption = None,
     member: Annotated[
-        list[str] | None, typer.Option("--member", help="A member function (repeat the option).")
+        list[str] | None,
+        typer.Option("--member", metavar="FUNCTION", help="A member function (repeat the option)."),
     ] = None,
     reports_to: Annotated[
         list[str] | None,
-        typer.Option("--reports-to", help="A function it reports to (repeat the option)."),
+        typer.Option(
+            "--reports-to", metavar="FUNCTION", help="A function it reports to (repeat the option)."
+        ),
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -320,7 +327,7 @@ def governance_add(
 
 @governance_app.command("remove")
 def governance_remove(
-    key: Annotated[str, typer.Argument(help="Key of the body to remove.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="Key of the body to remove.")],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Remove a governance body.

@@ -26,6 +26,7 @@ WorkspaceOption = Annotated[
     typer.Option(
         "--workspace",
         "-w",
+        metavar="DIR",
         help="Workspace folder (default: $TANDEM_WORKSPACE, else the current folder).",
         show_default=False,
         file_okay=False,

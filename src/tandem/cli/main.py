@@ -11,17 +11,30 @@ from typer.core import TyperGroup
 
 from tandem import __version__
 from tandem.cli import catalogue, demo, ownership, workspace
-from tandem.cli.common import err_console
+from tandem.cli.common import err_console, print_json
 from tandem.errors import TandemError
+
+JSON_ERRORS = "tandem.json_errors"
 
 
 class TandemGroup(TyperGroup):
-    """Turns a TandemError into a clear message and exit code 1 instead of a traceback."""
+    """Turns a TandemError into a clear message and exit code 1 instead of a traceback.
+
+    With --json the error is JSON on standard output (`{"error", "detail", "field", ...}`), as the
+    HTTP API returns it, so scripts parse one format.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta[JSON_ERRORS] = "--json" in args
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except TandemError as exc:
+            if ctx.meta.get(JSON_ERRORS):
+                print_json(exc.to_dict())
+                raise typer.Exit(1) from None
             lines = exc.lines()
             err_console.print(f"[bold red]error:[/bold red] {lines[0]}", markup=True)
             for line in lines[1:]:

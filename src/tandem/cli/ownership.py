@@ -17,7 +17,7 @@ from tandem.cli.common import (
     print_json,
     success,
 )
-from tandem.errors import InvalidInput, Problem
+from tandem.errors import InvalidValue
 from tandem.ownership.benchmark import Benchmark
 from tandem.ownership.findings import SEVERITY_ORDER, Finding
 from tandem.ownership.model import OwnershipModel
@@ -96,7 +96,9 @@ def show(
 
 @app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="Ownership YAML file.", dir_okay=False)],
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="Ownership YAML file.", dir_okay=False)
+    ],
     merge: Annotated[
         bool,
         typer.Option(
@@ -147,15 +149,19 @@ def export(
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"cannot write {out}: {exc.strerror}", []) from None
+        raise InvalidValue(f"cannot write {out}: {exc.strerror}", field="out") from None
     success(f"wrote {out}")
 
 
 @app.command()
 def assign(
-    capability: Annotated[str, typer.Argument(help="Capability key, e.g. web-design.")],
-    function: Annotated[str, typer.Argument(help="Function key, e.g. marketing.")],
-    roles: Annotated[str, typer.Argument(help="RACI letters to add, e.g. RA.")],
+    capability: Annotated[
+        str, typer.Argument(metavar="CAPABILITY", help="Capability key, e.g. web-design.")
+    ],
+    function: Annotated[
+        str, typer.Argument(metavar="FUNCTION", help="Function key, e.g. marketing.")
+    ],
+    roles: Annotated[str, typer.Argument(metavar="ROLES", help="RACI letters to add, e.g. RA.")],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Give a function R, A, C and/or I on a capability (joint accountability is allowed).
@@ -169,10 +175,10 @@ def assign(
 
 @app.command()
 def unassign(
-    capability: Annotated[str, typer.Argument(help="Capability key.")],
-    function: Annotated[str, typer.Argument(help="Function key.")],
+    capability: Annotated[str, typer.Argument(metavar="CAPABILITY", help="Capability key.")],
+    function: Annotated[str, typer.Argument(metavar="FUNCTION", help="Function key.")],
     roles: Annotated[
-        str | None, typer.Argument(help="RACI letters to remove (default: all).")
+        str | None, typer.Argument(metavar="ROLES", help="RACI letters to remove (default: all).")
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -228,7 +234,14 @@ def company(
         print_json(data)
         return
     for key, value in data.items():
-        console.print(f"{key.replace('_', ' '):<22}{'-' if value is None else value}")
+        shown = (
+            "-"
+            if value is None
+            else ("yes" if value else "no")
+            if isinstance(value, bool)
+            else value
+        )
+        console.print(f"{key.replace('_', ' '):<22}{shown}")
 
 
 def _pct(value: int | None) -> str:
@@ -319,17 +332,21 @@ def findings(
     from tandem.ownership.findings import evaluate
 
     if severity is not None and severity not in SEVERITY_ORDER:
-        raise InvalidInput(
-            f"unknown severity `{severity}`", [Problem("use high, medium or low", field="severity")]
+        raise InvalidValue(
+            f"unknown severity `{severity}`", field="severity", detail="use high, medium or low"
         )
     found = evaluate(_model(workspace, file))
+    total = len(found)
     if severity is not None:
         found = [f for f in found if SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[severity]]
     if json:
         print_json([f.to_dict() for f in found])
         return
     if not found:
-        success("no findings: ownership of digital is shared as the seeds recommend")
+        if severity is not None and total:
+            success(f"no findings at severity {severity} or above ({total} less severe)")
+        else:
+            success("no findings: ownership of digital is shared as the seeds recommend")
         return
     for finding in found:
         _print_finding(finding)

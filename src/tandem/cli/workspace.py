@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,8 @@ from tandem.workspace import Workspace
 
 def init(
     directory: Annotated[
-        Path, typer.Argument(help="Folder for the workspace (created if missing).")
+        Path,
+        typer.Argument(metavar="DIRECTORY", help="Folder for the workspace (created if missing)."),
     ],
     company: Annotated[
         str | None, typer.Option(help="Company name (default: the folder's name).")
@@ -42,6 +44,11 @@ def init(
             return
         console.print(f"Created Tandem workspace [bold]{ws.root}[/bold]")
         console.print(f"  metadata: {summary['database']}")
+        if database_url is None and os.environ.get("TANDEM_DATABASE_URL"):
+            console.print(
+                "            (from $TANDEM_DATABASE_URL, which is not written to tandem.toml: "
+                "keep it set, or put database_url in tandem.toml)"
+            )
         console.print(f"  lake:     {summary['lake']}")
         console.print(
             "Next: describe who owns what in a YAML file and run "

@@ -136,11 +136,15 @@ def _capability_rows(model: OwnershipModel, figs: BenchmarkFigures) -> list[Capa
             label = KIND_LABEL[side.kind]
             pct = side.survey_percent
             if side.responsible:
-                usual = "like most firms" if pct >= 50 else "unlike most firms"
-                notes.append(f"{label} is responsible here, {usual} ({pct}% do so)")
+                usual = (
+                    f"like most firms ({pct}%" if pct >= 50 else f"unlike most firms (only {pct}%"
+                )
+                notes.append(f"{label} is responsible here, {usual} do so)")
             else:
-                usual = "unlike most firms" if pct >= 50 else "like most firms"
-                notes.append(f"{label} is not responsible here, {usual} ({pct}% make it so)")
+                usual = (
+                    f"unlike most firms ({pct}%" if pct >= 50 else f"like most firms (only {pct}%"
+                )
+                notes.append(f"{label} is not responsible here, {usual} make it responsible)")
         rows.append(
             CapabilityComparison(
                 capability=key,

@@ -222,9 +222,10 @@ def key_problem(key: str) -> str | None:
 
 
 def slugify(name: str) -> str:
-    """A key made from a display name: "PR & Communications" -> "pr-communications"."""
+    """A key made from a display name: `Click & Collect` -> `click-and-collect`."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    words = ascii_name.lower().replace("&", " and ")
+    slug = re.sub(r"[^a-z0-9]+", "-", words).strip("-")
     return slug[:KEY_MAX].rstrip("-")
 
 

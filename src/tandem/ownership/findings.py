@@ -65,6 +65,11 @@ def _names(model: OwnershipModel, keys: Iterable[str], *, capabilities: bool) ->
     return ", ".join(out[:-1]) + " and " + out[-1]
 
 
+def _s(items: list[str]) -> str:
+    """The verb's -s for a single subject: "CRM answers" but "CRM and web design answer"."""
+    return "s" if len(items) == 1 else ""
+
+
 def _sole_kind_accountable(model: OwnershipModel, kind: str) -> list[str]:
     caps = []
     for cap in model.capabilities:
@@ -83,7 +88,8 @@ def marketing_alone(model: OwnershipModel) -> Iterable[Finding]:
             "medium",
             f"Marketing alone is accountable for {len(caps)} capabilit"
             f"{'y' if len(caps) == 1 else 'ies'}",
-            f"{_names(model, caps, capabilities=True)} answer to marketing and no one else. "
+            f"{_names(model, caps, capabilities=True)} answer{_s(caps)} to marketing and no one "
+            "else. "
             "Marketing alone pays scant attention to how digital can transform operations; "
             "make IT (or the digital team) jointly accountable.",
             Citation(
@@ -104,7 +110,7 @@ def it_alone(model: OwnershipModel) -> Iterable[Finding]:
             "it-alone-accountable",
             "medium",
             f"IT alone is accountable for {len(caps)} capabilit{'y' if len(caps) == 1 else 'ies'}",
-            f"{_names(model, caps, capabilities=True)} answer to IT and no one else. "
+            f"{_names(model, caps, capabilities=True)} answer{_s(caps)} to IT and no one else. "
             "Technology without the customer side does not transform the business either; "
             "share accountability with marketing or the business.",
             Citation(

@@ -23,6 +23,8 @@ from pydantic import (
 
 from tandem.errors import InvalidInput, Problem
 from tandem.ownership.catalogue import (
+    DEFAULT_CAPABILITIES,
+    DEFAULT_FUNCTIONS,
     BodyKind,
     FunctionKind,
     key_problem,
@@ -126,8 +128,21 @@ class OwnershipFile(_Entry):
     governance: list[BodyEntry] | None = None
 
 
-def _title(key: str) -> str:
+_DEFAULT_FUNCTIONS = {f.key: f for f in DEFAULT_FUNCTIONS}
+_DEFAULT_CAPABILITY_NAMES = {c.key: c.name for c in DEFAULT_CAPABILITIES}
+
+
+def _title(key: str, defaults: dict[str, str] | None = None) -> str:
+    """The name for a key given without one: the default catalogue's, else "Key words"."""
+    if defaults and key in defaults:
+        return defaults[key]
     return key.replace("-", " ").replace("_", " ").capitalize()
+
+
+def _function_defaults(key: str) -> tuple[str, str]:
+    """Name and kind of a new function listed without them: the default set's for its keys."""
+    known = _DEFAULT_FUNCTIONS.get(key)
+    return (known.name, known.kind) if known else (_title(key), "other")
 
 
 def read_model_file(path: Path, existing: OwnershipModel, *, merge: bool = False) -> ModelChange:
@@ -205,8 +220,14 @@ def check_model_file(
             functions.append(
                 FunctionInfo(
                     key=f.key,
-                    name=f.name if f.name else old_fn.name if old_fn else _title(f.key),
-                    kind=f.kind if given(f, "kind") or old_fn is None else old_fn.kind,
+                    name=f.name or (old_fn.name if old_fn else _function_defaults(f.key)[0]),
+                    kind=(
+                        f.kind
+                        if given(f, "kind")
+                        else old_fn.kind
+                        if old_fn
+                        else _function_defaults(f.key)[1]
+                    ),
                     description=(
                         f.description
                         if given(f, "description") or old_fn is None
@@ -232,7 +253,11 @@ def check_model_file(
             capabilities.append(
                 CapabilityInfo(
                     key=c.key,
-                    name=c.name if c.name else old_cap.name if old_cap else _title(c.key),
+                    name=c.name
+                    if c.name
+                    else old_cap.name
+                    if old_cap
+                    else _title(c.key, _DEFAULT_CAPABILITY_NAMES),
                     description=(
                         c.description
                         if given(c, "description") or old_cap is None

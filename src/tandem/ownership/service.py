@@ -19,7 +19,7 @@ from tandem.db.models import (
     ReportingLine,
     Responsibility,
 )
-from tandem.errors import Conflict, InvalidInput, NotFound, Problem, TandemError
+from tandem.errors import Conflict, InvalidValue, NotFound, TandemError
 from tandem.ownership import benchmark as _benchmark
 from tandem.ownership import findings as _findings
 from tandem.ownership.catalogue import (
@@ -53,15 +53,15 @@ class Matrix:
 def _valid_key(key: str, what: str) -> str:
     problem = key_problem(key)
     if problem:
-        raise InvalidInput(f"invalid {what} key", [Problem(problem, field="key")])
+        raise InvalidValue(f"invalid {what} key: {problem}", field="key")
     return key
 
 
 def _description(value: str) -> str:
     value = value.strip()
     if len(value) > 2000:
-        raise InvalidInput(
-            "description is too long", [Problem("at most 2000 characters", field="description")]
+        raise InvalidValue(
+            "description is too long", field="description", detail="at most 2000 characters"
         )
     return value
 
@@ -69,9 +69,9 @@ def _description(value: str) -> str:
 def _nonempty(value: str, field: str) -> str:
     value = value.strip()
     if not value:
-        raise InvalidInput(f"{field} cannot be empty", [Problem("empty", field=field)])
+        raise InvalidValue(f"{field} cannot be empty", field=field)
     if len(value) > 200:
-        raise InvalidInput(f"{field} is too long", [Problem("at most 200 characters", field=field)])
+        raise InvalidValue(f"{field} is too long (at most 200 characters)", field=field)
     return value
 
 
@@ -148,10 +148,10 @@ class Ownership:
         digital_revenue_team: bool | None = None,
     ) -> None:
         if employees is not None and employees < 1:
-            raise InvalidInput("employees must be at least 1", [Problem("< 1", field="employees")])
+            raise InvalidValue("employees must be at least 1", field="employees")
         if industry is not None and len(industry.strip()) > 200:  # the column's width
-            raise InvalidInput(
-                "industry is too long", [Problem("at most 200 characters", field="industry")]
+            raise InvalidValue(
+                "industry is too long", field="industry", detail="at most 200 characters"
             )
         with self.ws.session() as s:
             row = s.scalars(select(Company).limit(1)).first()
@@ -182,9 +182,10 @@ class Ownership:
         description = _description(description)
         key = _valid_key(key or slugify(name), "function")
         if kind not in FUNCTION_KINDS:
-            raise InvalidInput(
+            raise InvalidValue(
                 f"unknown function kind `{kind}`",
-                [Problem(f"use one of {', '.join(FUNCTION_KINDS)}", field="kind")],
+                field="kind",
+                detail=f"use one of {', '.join(FUNCTION_KINDS)}",
             )
         with self.ws.session() as s:
             if s.scalar(select(Function.id).where(Function.key == key)) is not None:
@@ -199,7 +200,7 @@ class Ownership:
         self, key: str, *, name: str | None = None, new_key: str | None = None
     ) -> str:
         if name is None and new_key is None:
-            raise InvalidInput("nothing to change: give a new name or a new key", [])
+            raise InvalidValue("nothing to change: give a new name or a new key")
         with self.ws.session() as s:
             row = self._function(s, key)
             if name is not None:
@@ -238,14 +239,12 @@ class Ownership:
     ) -> None:
         name = _nonempty(name, "name")
         if len(title) > 200:  # the column's width: PostgreSQL would refuse a longer title
-            raise InvalidInput(
-                "title is too long", [Problem("at most 200 characters", field="title")]
-            )
+            raise InvalidValue("title is too long", field="title", detail="at most 200 characters")
         if email is not None and (
             "@" not in email or " " in email.strip() or len(email.strip()) > 320
         ):
-            raise InvalidInput(
-                f"`{email}` is not an email address", [Problem("not an email", field="email")]
+            raise InvalidValue(
+                f"`{email}` is not an email address", field="email", detail="not an email"
             )
         with self.ws.session() as s:
             fn = self._function(s, function)
@@ -322,7 +321,7 @@ class Ownership:
         try:
             letters = parse_roles(roles)
         except ValueError as exc:
-            raise InvalidInput(str(exc), [Problem(str(exc), field="role")]) from None
+            raise InvalidValue(str(exc), field="role") from None
         with self.ws.session() as s:
             cap = self._capability(s, capability)
             fn = self._function(s, function)
@@ -344,7 +343,7 @@ class Ownership:
         try:
             letters = parse_roles(roles) if roles else RACI
         except ValueError as exc:
-            raise InvalidInput(str(exc), [Problem(str(exc), field="role")]) from None
+            raise InvalidValue(str(exc), field="role") from None
         with self.ws.session() as s:
             cap = self._capability(s, capability)
             fn = self._function(s, function)
@@ -379,9 +378,10 @@ class Ownership:
         description = _description(description)
         key = _valid_key(key or slugify(name), "governance body")
         if kind not in BODY_KINDS:
-            raise InvalidInput(
+            raise InvalidValue(
                 f"unknown governance body kind `{kind}`",
-                [Problem(f"use one of {', '.join(BODY_KINDS)}", field="kind")],
+                field="kind",
+                detail=f"use one of {', '.join(BODY_KINDS)}",
             )
         with self.ws.session() as s:
             if s.scalar(select(GovernanceBody.id).where(GovernanceBody.key == key)) is not None:
