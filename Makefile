@@ -1,5 +1,6 @@
 # Tandem: `make demo` builds and shows the demo company, `make test` runs lint and the tests.
 # Only Python 3.11+, pip and make are needed: uv is installed with pip when it is missing.
+# Bytecode is compiled at install time, so start-up stays fast where PYTHONDONTWRITEBYTECODE is set.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -19,7 +20,8 @@ DEMO_DIR ?= demo
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --root-user-action=ignore uv
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --compile-bytecode
+	@$(RUN) python -m compileall -q src
 
 lint: install
 	$(RUN) ruff check src tests benchmarks
