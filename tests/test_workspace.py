@@ -96,6 +96,16 @@ def test_missing_database_file_is_an_error_not_a_new_empty_store(tmp_path: Path)
     Workspace.init(tmp_path / "a").close()
     for path in (tmp_path / "a").glob("tandem.db*"):
         path.unlink()
-    with pytest.raises(NotAWorkspace, match="tandem.db of workspace .* is missing"):
+    with pytest.raises(NotAWorkspace, match=r"tandem\.db of workspace .* is missing"):
         Workspace.open(tmp_path / "a")
     assert not (tmp_path / "a" / "tandem.db").exists()
+
+
+def test_init_refuses_a_database_that_holds_another_workspace(tmp_path: Path) -> None:
+    shared = f"sqlite:///{tmp_path / 'shared.db'}"
+    Workspace.init(tmp_path / "first", company="First Co", database_url=shared).close()
+    with pytest.raises(Conflict, match="already holds the workspace of First Co"):
+        Workspace.init(tmp_path / "second", company="Second Co", database_url=shared)
+    assert not (tmp_path / "second").exists()
+    with Workspace.open(tmp_path / "first") as ws:
+        assert ws.ownership.model().company.name == "First Co"  # type: ignore[union-attr]

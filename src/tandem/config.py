@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from tandem.errors import ConfigError, InvalidInput, Problem
+from tandem.errors import ConfigError, InvalidConfig, Problem
 
 CONFIG_FILE = "tandem.toml"
 DATABASE_FILE = "tandem.db"
@@ -71,7 +71,11 @@ def _resolve_sqlite_path(url: str, root: Path) -> str:
 
 
 def load_settings(root: Path) -> Settings:
-    """Read `tandem.toml` in `root` and the environment; raise ConfigError on a bad value."""
+    """Read `tandem.toml` in `root` and the environment.
+
+    Raises ConfigError for a file that is not TOML and InvalidConfig (listing each bad setting)
+    for values that are not valid settings; both report `invalid_config`.
+    """
     path = root / CONFIG_FILE
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -85,7 +89,7 @@ def load_settings(root: Path) -> Settings:
         problems = [
             Problem(err["msg"], field=".".join(str(p) for p in err["loc"])) for err in exc.errors()
         ]
-        raise InvalidInput(
+        raise InvalidConfig(
             f"{path}: invalid settings (a TANDEM_* variable may override the file)",
             problems,
         ) from None

@@ -50,13 +50,18 @@ class TandemError(Exception):
         self.field = field
 
     def to_dict(self) -> dict[str, Any]:
-        return {"error": self.error, "detail": self.message, "field": self.field}
+        """The JSON error body: `error` (a code), `detail` (the message), `field`, and `hint`
+        when there is more to say."""
+        data: dict[str, Any] = {"error": self.error, "detail": self.message, "field": self.field}
+        if self.detail:
+            data["hint"] = self.detail
+        return data
 
     def lines(self) -> list[str]:
         """The message as lines for a terminal."""
         out = [self.message]
         if self.detail:
-            out.append(self.detail)
+            out.append(f"  {self.detail}")
         return out
 
 
@@ -99,7 +104,13 @@ class NotAWorkspace(TandemError):
 
 
 class ConfigError(TandemError):
-    """tandem.toml or a TANDEM_* variable is invalid."""
+    """tandem.toml or a TANDEM_* variable is invalid, or the database it names cannot be used."""
+
+    error = "invalid_config"
+
+
+class InvalidConfig(InvalidInput):
+    """tandem.toml or TANDEM_* variables hold values that are not valid settings."""
 
     error = "invalid_config"
 
@@ -113,5 +124,15 @@ class InvalidValue(InvalidInput):
         self.field = field
         self.detail = detail
 
+    def to_dict(self) -> dict[str, Any]:
+        return TandemError.to_dict(self)
+
     def lines(self) -> list[str]:
         return TandemError.lines(self)
+
+
+class DatabaseFailure(TandemError):
+    """The metadata database failed (locked for too long, connection lost, disk full)."""
+
+    status_code = 503
+    error = "database_error"

@@ -62,8 +62,9 @@ class Workspace:
         sqlite_file = _sqlite_file(settings.resolved_database_url(root))
         if sqlite_file is not None and not sqlite_file.exists():
             raise NotAWorkspace(
-                f"the metadata database {sqlite_file} of workspace {root} is missing; restore it "
-                "from a backup, or point database_url (or $TANDEM_DATABASE_URL) at the right one"
+                f"the metadata database {sqlite_file} of workspace {root} is missing: it was "
+                "deleted (restore it from a backup), or the workspace was made with another "
+                "database (set $TANDEM_DATABASE_URL or database_url in tandem.toml to it)"
             )
         return cls(root, settings)
 
@@ -92,6 +93,13 @@ class Workspace:
             ws = cls(root, load_settings(root))
             if "://" not in ws.lake_path:
                 Path(ws.lake_path).mkdir(parents=True, exist_ok=True)
+            existing = ws.ownership.model().company
+            if existing is not None:
+                raise Conflict(
+                    f"the metadata database {ws.db.display_url} already holds the workspace of "
+                    f"{existing.name}; give this workspace a database of its own "
+                    "(--database-url), or use that workspace's folder"
+                )
             if defaults:
                 ws.ownership.seed_defaults(company=name)
         except BaseException:

@@ -922,3 +922,19 @@ def test_new_items_listed_by_default_key_get_default_name_and_kind() -> None:
         ("crm", "CRM"),
         ("loyalty-app", "Loyalty app"),
     ]
+
+
+def test_company_fields_left_out_keep_their_values(workspace: Workspace, tmp_path: Path) -> None:
+    workspace.ownership.set_company(industry="Retail", employees=4200, digital_revenue_team=True)
+    _import_text(workspace, tmp_path, "company:\n  name: Acme\n", merge=True)
+    company = workspace.ownership.model().company
+    assert company is not None
+    assert (company.name, company.industry, company.employees, company.digital_revenue_team) == (
+        "Acme",
+        "Retail",
+        4200,
+        True,
+    )
+    _import_text(workspace, tmp_path, "company:\n  name: Acme\n  industry: null\n", merge=False)
+    company = workspace.ownership.model().company
+    assert company is not None and company.industry is None and company.employees == 4200

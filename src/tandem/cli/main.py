@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 from tandem import __version__
 from tandem.cli import catalogue, demo, ownership, workspace
 from tandem.cli.common import err_console, print_json
-from tandem.errors import TandemError
+from tandem.errors import DatabaseFailure, TandemError
 
 JSON_ERRORS = "tandem.json_errors"
 
@@ -41,10 +41,11 @@ class TandemGroup(TyperGroup):
                 err_console.print(line, markup=False)
             raise typer.Exit(1) from None
         except DatabaseError as exc:
-            err_console.print(
-                f"[bold red]error:[/bold red] the metadata database failed: {exc.orig}",
-                markup=True,
-            )
+            failure = DatabaseFailure(f"the metadata database failed: {exc.orig}")
+            if ctx.meta.get(JSON_ERRORS):
+                print_json(failure.to_dict())
+            else:
+                err_console.print(f"[bold red]error:[/bold red] {failure.message}", markup=True)
             raise typer.Exit(1) from None
 
 

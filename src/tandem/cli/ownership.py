@@ -118,10 +118,16 @@ def import_(
     if json:
         print_json(summary.to_dict())
         return
+    counts = (
+        (summary.functions, "function", "functions"),
+        (summary.people, "person", "people"),
+        (summary.capabilities, "capability", "capabilities"),
+        (summary.responsibilities, "responsibility", "responsibilities"),
+        (summary.governance_bodies, "governance body", "governance bodies"),
+    )
     success(
-        f"imported {path}: {summary.functions} functions, {summary.people} people, "
-        f"{summary.capabilities} capabilities, {summary.responsibilities} responsibilities, "
-        f"{summary.governance_bodies} governance bodies"
+        f"imported {path}: "
+        + ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts)
     )
     for section, keys in summary.removed.items():
         console.print(f"  removed {section.replace('_', ' ')}: {', '.join(keys)}")

@@ -164,8 +164,9 @@ def no_digital_hub(model: OwnershipModel) -> Iterable[Finding]:
         "no-digital-hub",
         "high",
         "No digital team or Chief Digital Officer as a hub",
-        "No digital team function has people or responsibilities, and no digital team is "
-        "among the governance bodies. Without a hub the functions do not meet on digital; "
+        "No digital team function has people or is responsible or accountable for a "
+        "capability, and no digital team is among the governance bodies. Without a hub the "
+        "functions do not meet on digital; "
         f"{pct}% of firms surveyed have a dedicated digital group.",
         Citation(
             "004",

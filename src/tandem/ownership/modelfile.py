@@ -318,8 +318,16 @@ def check_model_file(
         )
     company = None
     if parsed.company is not None:
-        co = parsed.company
-        company = CompanyInfo(co.name, co.industry, co.employees, co.digital_revenue_team)
+        co, old_co = parsed.company, existing.company
+
+        def keep_co(field: str) -> Any:
+            if given(co, field) or old_co is None:
+                return getattr(co, field)
+            return getattr(old_co, field)
+
+        company = CompanyInfo(
+            co.name, keep_co("industry"), keep_co("employees"), keep_co("digital_revenue_team")
+        )
     return ModelChange(company, functions, capabilities, bodies)
 
 
