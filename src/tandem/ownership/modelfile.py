@@ -145,6 +145,19 @@ def _function_defaults(key: str) -> tuple[str, str]:
     return (known.name, known.kind) if known else (_title(key), "other")
 
 
+_NEW = object()
+
+
+def _pick(entry: BaseModel, old: object | None, field: str, new: Any = _NEW) -> Any:
+    """A field's value after import: the file's if given; else the existing thing's; else, for
+    a new thing, `new` (default: the entry's own default)."""
+    if field in entry.model_fields_set:
+        return getattr(entry, field)
+    if old is not None:
+        return getattr(old, field)
+    return getattr(entry, field) if new is _NEW else new
+
+
 def read_model_file(path: Path, existing: OwnershipModel, *, merge: bool = False) -> ModelChange:
     """Parse and check an ownership file against `existing` (for functions it does not list).
 
@@ -181,9 +194,6 @@ def check_model_file(
         if fn not in known:
             problems.append(doc.problem(f"unknown function `{fn}` (known: {known_list})", path))
 
-    def given(entry: BaseModel, name: str) -> bool:
-        return name in entry.model_fields_set
-
     # A field left out keeps its current value for a thing that exists (a new thing gets the
     # default); write the field out (`owners: {}`, `people: []`) to clear it.
     functions = None
@@ -191,15 +201,14 @@ def check_model_file(
         functions = []
         for i, f in enumerate(parsed.functions):
             old_fn = existing.function(f.key)
-            if given(f, "people") or old_fn is None:
+            if "people" in f.model_fields_set or old_fn is None:
                 people = tuple(PersonInfo(p.name, p.title, p.email) for p in f.people)
             else:
                 people = old_fn.people
             names = [p.name for p in people]
-            if given(f, "head"):
-                head = f.head
-            else:
-                head = old_fn.head if old_fn and old_fn.head in names else None
+            head = _pick(f, old_fn, "head")
+            if "head" not in f.model_fields_set and head not in names:
+                head = None  # the old head is not among the people given now
             if head is not None and head not in names:
                 problems.append(
                     doc.problem(
@@ -220,19 +229,9 @@ def check_model_file(
             functions.append(
                 FunctionInfo(
                     key=f.key,
-                    name=f.name or (old_fn.name if old_fn else _function_defaults(f.key)[0]),
-                    kind=(
-                        f.kind
-                        if given(f, "kind")
-                        else old_fn.kind
-                        if old_fn
-                        else _function_defaults(f.key)[1]
-                    ),
-                    description=(
-                        f.description
-                        if given(f, "description") or old_fn is None
-                        else old_fn.description
-                    ),
+                    name=f.name or _pick(f, old_fn, "name", _function_defaults(f.key)[0]),
+                    kind=_pick(f, old_fn, "kind", _function_defaults(f.key)[1]),
+                    description=_pick(f, old_fn, "description"),
                     head=head,
                     people=people,
                 )
@@ -246,28 +245,15 @@ def check_model_file(
             for fn in c.owners:
                 reference(fn, ["capabilities", i, "owners", fn])
             old_cap = existing.capability(c.key)
-            if given(c, "owners") or old_cap is None:
-                owners = dict(c.owners)
-            else:  # kept roles of functions that this import removes go with them
-                owners = {fn: roles for fn, roles in old_cap.owners.items() if fn in known}
+            # Kept roles of functions that this import removes go with them.
+            owners = {fn: r for fn, r in _pick(c, old_cap, "owners").items() if fn in known}
             capabilities.append(
                 CapabilityInfo(
                     key=c.key,
                     name=c.name
-                    if c.name
-                    else old_cap.name
-                    if old_cap
-                    else _title(c.key, _DEFAULT_CAPABILITY_NAMES),
-                    description=(
-                        c.description
-                        if given(c, "description") or old_cap is None
-                        else old_cap.description
-                    ),
-                    customer_facing=(
-                        c.customer_facing
-                        if given(c, "customer_facing") or old_cap is None
-                        else old_cap.customer_facing
-                    ),
+                    or _pick(c, old_cap, "name", _title(c.key, _DEFAULT_CAPABILITY_NAMES)),
+                    description=_pick(c, old_cap, "description"),
+                    customer_facing=_pick(c, old_cap, "customer_facing"),
                     owners=owners,
                 )
             )
@@ -287,24 +273,19 @@ def check_model_file(
                             doc.problem(f"`{fn}` is listed twice", ["governance", i, field, j])
                         )
             old = old_bodies.get(b.key)
-
-            def keep(
-                field: str, entry: BodyEntry = b, old: BodyInfo | None = old
-            ) -> tuple[str, ...]:
-                if given(entry, field) or old is None:
-                    return tuple(dict.fromkeys(getattr(entry, field)))
-                return tuple(fn for fn in getattr(old, field) if fn in known)
+            members, reports_to = (
+                tuple(fn for fn in dict.fromkeys(_pick(b, old, f)) if fn in known)
+                for f in ("members", "reports_to")
+            )
 
             bodies.append(
                 BodyInfo(
                     key=b.key,
-                    name=b.name if b.name else old.name if old else _title(b.key),
-                    kind=b.kind if given(b, "kind") or old is None else old.kind,
-                    description=(
-                        b.description if given(b, "description") or old is None else old.description
-                    ),
-                    members=keep("members"),
-                    reports_to=keep("reports_to"),
+                    name=b.name or _pick(b, old, "name", _title(b.key)),
+                    kind=_pick(b, old, "kind"),
+                    description=_pick(b, old, "description"),
+                    members=members,
+                    reports_to=reports_to,
                 )
             )
 
@@ -319,14 +300,9 @@ def check_model_file(
     company = None
     if parsed.company is not None:
         co, old_co = parsed.company, existing.company
-
-        def keep_co(field: str) -> Any:
-            if given(co, field) or old_co is None:
-                return getattr(co, field)
-            return getattr(old_co, field)
-
         company = CompanyInfo(
-            co.name, keep_co("industry"), keep_co("employees"), keep_co("digital_revenue_team")
+            co.name,
+            *(_pick(co, old_co, f) for f in ("industry", "employees", "digital_revenue_team")),
         )
     return ModelChange(company, functions, capabilities, bodies)
 
