@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tandem.config import CONFIG_FILE, Settings, load_settings, write_settings
 from tandem.db import Database
 from tandem.db.migrate import upgrade
-from tandem.errors import Conflict, NotAWorkspace
+from tandem.errors import Conflict, InvalidValue, NotAWorkspace
 
 if TYPE_CHECKING:
     from tandem.ownership.service import Ownership
@@ -78,6 +78,8 @@ class Workspace:
         defaults: bool = True,
     ) -> Workspace:
         """Create a workspace in `path` (created if missing) with the default catalogue."""
+        if not str(path).strip():
+            raise InvalidValue("the workspace folder cannot be empty", field="directory")
         root = Path(path).expanduser().resolve()
         if (root / CONFIG_FILE).exists():
             raise Conflict(f"{root} is already a Tandem workspace")

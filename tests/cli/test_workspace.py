@@ -108,3 +108,13 @@ def test_version(tandem: Tandem) -> None:
     run = tandem("--version")
     assert run.exit_code == 0
     assert run.stdout.startswith("tandem ")
+
+
+def test_init_refuses_an_empty_folder_name(
+    tandem: Tandem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = tandem("init", "")
+    assert run.exit_code == 1
+    assert "the workspace folder cannot be empty" in run.stderr
+    assert list(tmp_path.iterdir()) == []
