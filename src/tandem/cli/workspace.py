@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,7 +13,7 @@ from tandem.workspace import Workspace
 
 def init(
     directory: Annotated[
-        Path,
+        str,
         typer.Argument(metavar="DIRECTORY", help="Folder for the workspace (created if missing)."),
     ],
     company: Annotated[
