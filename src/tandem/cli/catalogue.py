@@ -15,6 +15,7 @@ from tandem.cli.common import (
     print_json,
     success,
 )
+from tandem.errors import NotFound
 from tandem.ownership.catalogue import BODY_KINDS, FUNCTION_KINDS
 
 
@@ -209,8 +210,6 @@ def people_list(
     with open_workspace(workspace) as ws:
         model = ws.ownership.model()
     if function is not None and model.function(function) is None:
-        from tandem.errors import NotFound
-
         raise NotFound(f"no function `{function}`", field="function")
     rows = [
         {

@@ -19,7 +19,7 @@ from tandem.db.models import (
     ReportingLine,
     Responsibility,
 )
-from tandem.errors import Conflict, InvalidValue, NotFound, TandemError
+from tandem.errors import Conflict, InvalidValue, NotFound
 from tandem.ownership import benchmark as _benchmark
 from tandem.ownership import findings as _findings
 from tandem.ownership.catalogue import (
@@ -406,4 +406,4 @@ class Ownership:
             s.delete(row)
 
 
-__all__ = ["Matrix", "Ownership", "TandemError"]
+__all__ = ["Matrix", "Ownership"]
