@@ -1,4 +1,4 @@
-"""The metadata store's tables (SQLAlchemy 2 ORM).
+"""Ownership tables: company, functions, people, capabilities, RACI, governance.
 
 Alembic migrations in `tandem/db/migrations` create these tables; a test checks that the models and
 the migrations agree.
@@ -6,7 +6,7 @@ the migrations agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -14,32 +14,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-KEY_LENGTH = 64
-NAME_LENGTH = 200
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from tandem.db.models.base import KEY_LENGTH, NAME_LENGTH, Base, utcnow
 
 
 class Company(Base):

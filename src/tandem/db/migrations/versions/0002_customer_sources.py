@@ -1,0 +1,25 @@
+"""customer sources
+
+Sources (channel feeds) and their owning functions; filled by the ingest issue.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23 09:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
