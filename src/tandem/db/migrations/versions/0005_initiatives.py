@@ -1,9 +1,9 @@
-"""collaboration
+"""initiatives
 
-Surveys, responses, invitations, initiatives and KPIs; filled by the collaboration issue.
+Initiatives, their owners, members and KPIs; filled by the collaboration issue (initiatives).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-23 09:00:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
