@@ -25,6 +25,8 @@ from tandem.db.migrate import upgrade
 from tandem.errors import Conflict, InvalidValue, NotAWorkspace
 
 if TYPE_CHECKING:
+    from tandem.accounts.service import Accounts
+    from tandem.customers.sources import Sources
     from tandem.ownership.service import Ownership
 
 WORKSPACE_ENV = "TANDEM_WORKSPACE"
@@ -123,6 +125,18 @@ class Workspace:
         from tandem.ownership.service import Ownership
 
         return Ownership(self)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        from tandem.accounts.service import Accounts
+
+        return Accounts(self)
+
+    @cached_property
+    def sources(self) -> Sources:
+        from tandem.customers.sources import Sources
+
+        return Sources(self)
 
     def close(self) -> None:
         self.db.dispose()

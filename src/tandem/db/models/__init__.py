@@ -4,7 +4,16 @@ Alembic migrations in `tandem/db/migrations` create these tables; a test checks 
 the migrations agree. Every module is imported here so `Base.metadata` knows every table.
 """
 
+from tandem.db.models.accounts import AccessGrant, ApiToken, UserAccount
 from tandem.db.models.base import KEY_LENGTH, NAME_LENGTH, Base, utcnow
+from tandem.db.models.customers import Source, SourceOwner
+from tandem.db.models.initiatives import (
+    Initiative,
+    InitiativeMember,
+    InitiativeOwner,
+    Kpi,
+    KpiValue,
+)
 from tandem.db.models.ownership import (
     Capability,
     Company,
@@ -15,18 +24,32 @@ from tandem.db.models.ownership import (
     ReportingLine,
     Responsibility,
 )
+from tandem.db.models.surveys import Survey, SurveyInvitation, SurveyResponse
 
 __all__ = [
     "KEY_LENGTH",
     "NAME_LENGTH",
+    "AccessGrant",
+    "ApiToken",
     "Base",
     "Capability",
     "Company",
     "Function",
     "GovernanceBody",
     "GovernanceMember",
+    "Initiative",
+    "InitiativeMember",
+    "InitiativeOwner",
+    "Kpi",
+    "KpiValue",
     "Person",
     "ReportingLine",
     "Responsibility",
+    "Source",
+    "SourceOwner",
+    "Survey",
+    "SurveyInvitation",
+    "SurveyResponse",
+    "UserAccount",
     "utcnow",
 ]

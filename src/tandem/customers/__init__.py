@@ -1,0 +1,1 @@
+"""Customer truth: sources, ingest (the Segment spec), identities, profiles, segments."""
