@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tandem import __version__
 from tandem.errors import DatabaseFailure, TandemError
+from tandem.server import api, auth
 from tandem.workspace import Workspace
 
 
@@ -44,6 +45,8 @@ def create_app(workspace: Workspace) -> FastAPI:
         redoc_url=None,
     )
     app.state.workspace = workspace
+    auth.install(app, workspace)
+    app.include_router(api.router)
 
     @app.exception_handler(TandemError)
     async def _tandem_error(_request: Request, exc: TandemError) -> JSONResponse:

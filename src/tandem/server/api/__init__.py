@@ -1,0 +1,15 @@
+"""The REST API under /api: one router module per domain, thin over the workspace's façades.
+
+Every route here but `POST /api/session` (sign in) needs a session or a personal token
+(`CurrentUser`); a test walks `app.routes` to hold that.
+"""
+
+from fastapi import APIRouter
+
+from tandem.server.api import session, users
+
+router = APIRouter(prefix="/api")
+router.include_router(session.router)
+router.include_router(users.router)
+
+__all__ = ["router"]
