@@ -10,7 +10,7 @@ from sqlalchemy.exc import DatabaseError
 from typer.core import TyperGroup
 
 from tandem import __version__
-from tandem.cli import catalogue, demo, ownership, serve, sources, workspace
+from tandem.cli import catalogue, demo, ownership, serve, sources, users, workspace
 from tandem.cli.common import err_console, print_json
 from tandem.errors import DatabaseFailure, TandemError
 
@@ -84,6 +84,7 @@ app.add_typer(catalogue.governance_app, name="governance")
 demo.register(app)
 serve.register(app)
 sources.register(app)
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:
