@@ -26,7 +26,11 @@ from tandem.errors import Conflict, InvalidValue, NotAWorkspace
 
 if TYPE_CHECKING:
     from tandem.accounts.service import Accounts
+    from tandem.collaboration.initiatives import Initiatives
+    from tandem.collaboration.network import Network
+    from tandem.collaboration.surveys import Surveys
     from tandem.customers.sources import Sources
+    from tandem.lake import Lake
     from tandem.ownership.service import Ownership
 
 WORKSPACE_ENV = "TANDEM_WORKSPACE"
@@ -127,6 +131,30 @@ class Workspace:
         return Ownership(self)
 
     @cached_property
+    def lake(self) -> Lake:
+        from tandem.lake import Lake
+
+        return Lake(self.lake_path)
+
+    @cached_property
+    def surveys(self) -> Surveys:
+        from tandem.collaboration.surveys import Surveys
+
+        return Surveys(self)
+
+    @cached_property
+    def initiatives(self) -> Initiatives:
+        from tandem.collaboration.initiatives import Initiatives
+
+        return Initiatives(self)
+
+    @cached_property
+    def network(self) -> Network:
+        from tandem.collaboration.network import Network
+
+        return Network(self)
+
+    @cached_property
     def accounts(self) -> Accounts:
         from tandem.accounts.service import Accounts
 
@@ -139,6 +167,8 @@ class Workspace:
         return Sources(self)
 
     def close(self) -> None:
+        if "lake" in self.__dict__:
+            self.lake.close()
         self.db.dispose()
 
     def __enter__(self) -> Workspace:

@@ -1,0 +1,78 @@
+"""The writer's memory of committed message ids, per source, kept current cheaply.
+
+Scanning `events` before every commit would be far too slow at HTTP rates (a commit every ~50 ms).
+Instead the index loads a source's message ids once (its partition's `message_id` column), and
+remembers which data files it has read. Before a commit it compares the table's current version
+with the one it reflects; when another process has committed since, it reads only the files it
+has not seen yet (compaction rewrites files, so after a compaction each source is re-read once).
+
+Two processes committing the same message id at the same instant can both pass the check; the
+query layer (`Lake.events()`) is deduplicated and `Lake.compact()` removes such copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.dataset as ds  # type: ignore[import-untyped]
+from deltalake import DeltaTable
+
+
+class DedupeIndex:
+    """Committed message ids per source for one Delta table (not thread-safe: the Lake locks)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, set[str]] = {}
+        self._files: dict[str, set[str]] = {}
+        self._version: int | None = None
+
+    def reset(self) -> None:
+        """Forget everything (after a failed commit, whose ids were added optimistically)."""
+        self._ids.clear()
+        self._files.clear()
+        self._version = None
+
+    def catch_up(self, table: DeltaTable, sources: Iterable[str]) -> None:
+        """Bring the index up to `table`'s current version and load any of `sources` not loaded
+        yet. `table` must already be updated to the latest version."""
+        version = table.version()
+        if version != self._version:
+            for source in self._ids:
+                self._read_new_files(table, source)
+            self._version = version
+        for source in sources:
+            if source not in self._ids:
+                self._ids[source] = set()
+                self._files[source] = set()
+                self._read_new_files(table, source)
+
+    def ids(self, source: str) -> set[str]:
+        """The committed ids of a source loaded by `catch_up` (mutable: add new ones to it)."""
+        return self._ids[source]
+
+    def committed(self, table: DeltaTable, sources: Iterable[str]) -> None:
+        """Our own commit landed (its ids were added already). When it directly follows the
+        version we reflect, its files are ours: mark them read, so they are never re-read."""
+        version = table.version()
+        if self._version is None or version != self._version + 1:
+            return
+        for source in sources:
+            if source in self._files:
+                self._files[source].update(
+                    table.file_uris(partition_filters=[("source", "=", source)])
+                )
+        self._version = version
+
+    def _read_new_files(self, table: DeltaTable, source: str) -> None:
+        uris = table.file_uris(partition_filters=[("source", "=", source)])
+        seen = self._files[source]
+        new = [uri for uri in uris if uri not in seen]
+        if new:
+            ids = ds.dataset(new, format="parquet").to_table(columns=["message_id"])
+            self._ids[source].update(_strings(ids.column("message_id")))
+            seen.update(new)
+
+
+def _strings(column: pa.ChunkedArray) -> list[str]:
+    return [value for value in column.to_pylist() if value is not None]

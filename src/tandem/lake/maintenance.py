@@ -1,0 +1,83 @@
+"""Compaction: merge small files, remove physical duplicates, optionally vacuum."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError
+
+from tandem.lake.schema import EVENTS, PARTITIONS, SCHEMAS
+from tandem.lake.store import COMMIT_RETRIES, LakeFailure, TableCompaction
+
+if TYPE_CHECKING:
+    from tandem.lake.store import Lake
+
+
+def compact_table(lake: Lake, name: str, *, vacuum: bool, retention_hours: int) -> TableCompaction:
+    table = lake.table(name)
+    files_before = len(table.file_uris())
+    try:
+        removed = remove_duplicates(table) if name == EVENTS else 0
+        table.optimize.compact()
+        table.update_incremental()
+        files_after = len(table.file_uris())
+        vacuumed = (
+            table.vacuum(
+                retention_hours=retention_hours, enforce_retention_duration=False, dry_run=False
+            )
+            if vacuum
+            else []
+        )
+        rows = table.count()
+    except DeltaError as exc:
+        raise LakeFailure(f"could not compact the {name} table: {exc}") from None
+    return TableCompaction(name, files_before, files_after, rows, removed, len(vacuumed))
+
+
+def remove_duplicates(table: DeltaTable) -> int:
+    """Rewrite each source partition that holds a message id more than once, keeping the first
+    ingested copy; one commit per affected source. Returns the number of rows removed."""
+    con = duckdb.connect()
+    removed = 0
+    try:
+        con.register("events", table.to_pyarrow_dataset())
+        sources = con.execute(
+            "SELECT source, count(*) - count(DISTINCT message_id) AS extra FROM events "
+            "GROUP BY source HAVING extra > 0 ORDER BY source"
+        ).fetchall()
+        for source, _extra in sources:
+            removed += _rewrite_source(con, table, str(source))
+    finally:
+        con.close()
+    return removed
+
+
+def _rewrite_source(con: duckdb.DuckDBPyConnection, table: DeltaTable, source: str) -> int:
+    for attempt in range(1, COMMIT_RETRIES + 1):
+        table.update_incremental()
+        con.register("events", table.to_pyarrow_dataset())
+        before = con.execute("SELECT count(*) FROM events WHERE source = ?", [source]).fetchone()
+        kept: pa.Table = con.execute(
+            "SELECT * FROM events WHERE source = ? QUALIFY row_number() OVER "
+            "(PARTITION BY message_id ORDER BY ingested_at, message_id) = 1",
+            [source],
+        ).to_arrow_table()
+        kept = kept.select(SCHEMAS[EVENTS].names).cast(SCHEMAS[EVENTS])
+        literal = "'" + source.replace("'", "''") + "'"
+        try:
+            write_deltalake(
+                table,
+                kept,
+                mode="overwrite",
+                predicate=f"source = {literal}",
+                partition_by=PARTITIONS[EVENTS],
+            )
+        except CommitFailedError:  # a concurrent append to this source: read again
+            time.sleep(0.01 * attempt)
+            continue
+        return int(before[0] if before else 0) - int(kept.num_rows)
+    raise LakeFailure(f"could not remove duplicates of source {source!r}: too many conflicts")

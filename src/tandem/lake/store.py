@@ -1,0 +1,347 @@
+"""The lake: Delta tables `events` and `quarantine` in the workspace's lake folder, written with
+deduplication by (source, message_id), read through Ibis on DuckDB.
+
+Writes are Delta commits (one per table per call): a reader never sees half a write, and several
+processes (the server and a CLI import) may append at the same time; deltalake's optimistic
+concurrency orders their commits and a conflicting commit is retried here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from tandem.errors import TandemError
+from tandem.lake.dedupe import DedupeIndex
+from tandem.lake.schema import EVENTS, PARTITIONS, QUARANTINE, SCHEMAS
+
+if TYPE_CHECKING:
+    import ibis  # type: ignore[import-untyped]
+    import ibis.expr.types as ir  # type: ignore[import-untyped]
+
+    from tandem.lake.writer import GroupCommitWriter
+
+COMMIT_RETRIES = 20
+T = TypeVar("T")
+
+
+class LakeFailure(TandemError):
+    """A lake table could not be read or written (disk full, a corrupt or foreign table)."""
+
+    status_code = 503
+    error = "lake_error"
+
+
+class ParsedBatch(Protocol):
+    """What `Lake.append` takes (tandem.customers.spec.Parsed is one)."""
+
+    @property
+    def events(self) -> pa.Table: ...
+
+    def quarantine(self, ingested_at: datetime) -> pa.Table: ...
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    accepted: int
+    """New messages stored."""
+    duplicates: int
+    """Messages whose (source, message_id) was stored already, or repeated in the same write."""
+    rejected: int
+    """Rejections written to quarantine."""
+    version: int | None
+    """The `events` table version of the commit; None when nothing was written to it."""
+
+
+@dataclass(frozen=True)
+class TableCompaction:
+    table: str
+    files_before: int
+    files_after: int
+    rows: int
+    duplicates_removed: int
+    files_vacuumed: int
+
+
+@dataclass(frozen=True)
+class CompactResult:
+    tables: list[TableCompaction] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tables": [t.__dict__ for t in self.tables]}
+
+
+class Lake:
+    """The customer data lake of one workspace (`workspace.lake`). Thread-safe for writing."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if "://" in self.path:
+            raise LakeFailure(
+                f"the lake at {self.path} is an object-store URL; this version supports a "
+                "local folder only",
+                detail="set lake_url in tandem.toml to a folder",
+            )
+        self._lock = threading.RLock()
+        self._tables: dict[str, DeltaTable] = {}
+        self._index = DedupeIndex()
+        self._con: ibis.BaseBackend | None = None
+        self._con_lock = threading.Lock()
+
+    # -- tables ------------------------------------------------------------------------------
+    def table_path(self, name: str) -> str:
+        return str(Path(self.path) / name)
+
+    def table(self, name: str) -> DeltaTable:
+        """The Delta table `name` at its latest version, created (empty) on first use."""
+        with self._lock:
+            table = self._tables.get(name)
+            if table is None:
+                table = self._open_or_create(name)
+                self._tables[name] = table
+            else:
+                _guard(table.update_incremental, f"read the {name} table")
+            return table
+
+    def _open_or_create(self, name: str) -> DeltaTable:
+        path = self.table_path(name)
+        schema = SCHEMAS[name]
+        try:
+            table = DeltaTable(path)
+        except TableNotFoundError:
+            Path(path).mkdir(parents=True, exist_ok=True)
+            try:
+                table = DeltaTable.create(path, schema, partition_by=PARTITIONS[name])
+            except DeltaError:  # another process created it at the same instant
+                table = _guard(lambda: DeltaTable(path), f"open the {name} table")
+        except DeltaError as exc:
+            raise LakeFailure(f"cannot open the {name} table at {path}: {exc}") from None
+        _check_schema(name, path, table, schema)
+        return table
+
+    # -- writing -----------------------------------------------------------------------------
+    def append(self, parsed: ParsedBatch) -> WriteResult:
+        """Store accepted messages (one `events` commit, skipping known (source, message_id))
+        and rejections (one `quarantine` commit). Synchronous."""
+        return self.append_many([parsed])[0]
+
+    def append_many(self, batches: Sequence[ParsedBatch]) -> list[WriteResult]:
+        """Several batches in one commit per table, with each batch's own counts."""
+        ingested_at = datetime.now(UTC)
+        with self._lock:
+            tables = [_with_ingested_at(b.events, ingested_at) for b in batches]
+            combined = pa.concat_tables(tables) if tables else pa.table({})
+            keep, kept_per_batch = self._dedupe(combined, [t.num_rows for t in tables])
+            version = self._write_events(combined.filter(keep) if keep is not None else combined)
+            quarantines = [b.quarantine(ingested_at) for b in batches]
+            self._write_quarantine(quarantines)
+            return [
+                WriteResult(
+                    accepted=kept,
+                    duplicates=t.num_rows - kept,
+                    rejected=q.num_rows,
+                    version=version if kept else None,
+                )
+                for t, kept, q in zip(tables, kept_per_batch, quarantines, strict=True)
+            ]
+
+    def append_stream(self, chunks: Iterable[tuple[pa.Table, pa.Table]]) -> WriteResult:
+        """A stream of (events, quarantine) chunks as ONE `events` commit (then one `quarantine`
+        commit): a failure part-way leaves nothing in `events`. For file imports."""
+        ingested_at = datetime.now(UTC)
+        counts = {"accepted": 0, "duplicates": 0}
+        quarantines: list[pa.Table] = []
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for events, quarantine in chunks:
+                if quarantine.num_rows:
+                    quarantines.append(quarantine)
+                if not events.num_rows:
+                    continue
+                events = _with_ingested_at(events, ingested_at)
+                keep, (kept,) = self._dedupe(events, [events.num_rows])
+                counts["accepted"] += kept
+                counts["duplicates"] += events.num_rows - kept
+                chosen = events.filter(keep) if keep is not None else events
+                yield from chosen.to_batches()
+
+        with self._lock:
+            reader = pa.RecordBatchReader.from_batches(SCHEMAS[EVENTS], batches())
+            version = self._write_events(reader)
+            self._write_quarantine(quarantines)
+        return WriteResult(
+            accepted=counts["accepted"],
+            duplicates=counts["duplicates"],
+            rejected=sum(q.num_rows for q in quarantines),
+            version=version if counts["accepted"] else None,
+        )
+
+    def _dedupe(self, events: pa.Table, sizes: list[int]) -> tuple[pa.Array | None, list[int]]:
+        """A keep-mask (None: keep all) and the kept count per consecutive slice of `sizes`.
+        The ids kept are added to the index at once (so repeats within the write are caught);
+        a failed commit resets the index."""
+        if not events.num_rows:
+            return None, [0 for _ in sizes]
+        table = self.table(EVENTS)
+        sources = pc.unique(events.column("source")).to_pylist()
+        self._index.catch_up(table, sources)
+        ids = events.column("message_id").to_pylist()
+        if len(sources) == 1:
+            known = self._index.ids(sources[0])
+            mask = [not (m in known or known.add(m)) for m in ids]  # type: ignore[func-returns-value]
+        else:
+            mask = []
+            for source, message_id in zip(events.column("source").to_pylist(), ids, strict=True):
+                known = self._index.ids(source)
+                mask.append(message_id not in known)
+                known.add(message_id)
+        kept, start = [], 0
+        for size in sizes:
+            kept.append(sum(mask[start : start + size]))
+            start += size
+        if all(mask):
+            return None, kept
+        return pa.array(mask, pa.bool_()), kept
+
+    def _write_events(self, data: pa.Table | pa.RecordBatchReader) -> int | None:
+        if isinstance(data, pa.Table) and not data.num_rows:
+            return None
+        table = self.table(EVENTS)
+        try:
+            self._commit(table, EVENTS, data)
+        except BaseException:
+            self._index.reset()
+            raise
+        _guard(table.update_incremental, "read the events table")
+        sources = self._index_sources()
+        self._index.committed(table, sources)
+        return table.version()
+
+    def _index_sources(self) -> list[str]:
+        return list(self._index._ids)
+
+    def _write_quarantine(self, tables: list[pa.Table]) -> None:
+        rows = [t for t in tables if t.num_rows]
+        if rows:
+            self._commit(self.table(QUARANTINE), QUARANTINE, pa.concat_tables(rows))
+
+    def _commit(self, table: DeltaTable, name: str, data: pa.Table | pa.RecordBatchReader) -> None:
+        attempt = 0
+        while True:
+            try:
+                write_deltalake(table, data, mode="append", partition_by=PARTITIONS[name])
+                return
+            except CommitFailedError as exc:
+                attempt += 1
+                if attempt >= COMMIT_RETRIES or isinstance(data, pa.RecordBatchReader):
+                    raise LakeFailure(f"could not commit to the {name} table: {exc}") from None
+                time.sleep(0.005 * attempt)
+                _guard(table.update_incremental, f"read the {name} table")
+            except DeltaError as exc:
+                raise LakeFailure(f"could not write to the {name} table: {exc}") from None
+            except OSError as exc:
+                raise LakeFailure(f"could not write to the {name} table: {exc}") from None
+
+    def writer(self, **options: Any) -> GroupCommitWriter:
+        """A GroupCommitWriter over this lake (the server's write path); close it when done."""
+        from tandem.lake.writer import GroupCommitWriter
+
+        return GroupCommitWriter(self, **options)
+
+    # -- reading -----------------------------------------------------------------------------
+    @property
+    def con(self) -> ibis.BaseBackend:
+        """The Ibis DuckDB connection the lake's tables are registered in."""
+        with self._con_lock:
+            if self._con is None:
+                import ibis
+
+                con = ibis.duckdb.connect()
+                con.raw_sql("SET TimeZone = 'UTC'")
+                self._con = con
+            return self._con
+
+    def raw(self, name: str) -> ir.Table:
+        """Table `name` as stored, refreshed to its latest version (physical duplicates and
+        all)."""
+        table = self.table(name)
+        dataset = _guard(lambda: table.to_pyarrow_dataset(), f"read the {name} table")
+        con = self.con
+        with self._con_lock:
+            con.con.register(f"lake_{name}", dataset)
+        return con.table(f"lake_{name}")
+
+    def events(self) -> ir.Table:
+        """The `events` table, deduplicated on (source, message_id) (first ingested wins). The
+        one way later stages read events; refreshed to the latest commit on each call."""
+        import ibis
+
+        raw = self.raw(EVENTS)
+        window = ibis.window(group_by=[raw.source, raw.message_id], order_by=[raw.ingested_at])
+        ranked = raw.mutate(_copy=ibis.row_number().over(window))
+        return ranked.filter(ranked._copy == 0).drop("_copy")
+
+    def quarantine(self) -> ir.Table:
+        """The `quarantine` table, refreshed to the latest commit."""
+        return self.raw(QUARANTINE)
+
+    # -- maintenance -------------------------------------------------------------------------
+    def compact(self, *, vacuum: bool = False, retention_hours: int = 168) -> CompactResult:
+        """Merge small files, remove physical duplicates from `events`; with `vacuum`, delete
+        files no longer referenced and older than `retention_hours`."""
+        from tandem.lake.maintenance import compact_table
+
+        with self._lock:
+            results = [
+                compact_table(self, name, vacuum=vacuum, retention_hours=retention_hours)
+                for name in (EVENTS, QUARANTINE)
+            ]
+            self._index.reset()
+        return CompactResult(results)
+
+    def close(self) -> None:
+        with self._con_lock:
+            if self._con is not None:
+                self._con.disconnect()
+                self._con = None
+
+
+def _with_ingested_at(events: pa.Table, ingested_at: datetime) -> pa.Table:
+    """Stamp `ingested_at` (the write time) on every row; cast to the exact events schema."""
+    schema = SCHEMAS[EVENTS]
+    index = schema.get_field_index("ingested_at")
+    column = pa.array([ingested_at] * events.num_rows, schema.field(index).type)
+    return events.set_column(index, schema.field(index), column).cast(schema)
+
+
+def _check_schema(name: str, path: str, table: DeltaTable, expected: pa.Schema) -> None:
+    actual = pa.schema(table.schema().to_arrow())
+    found = {f.name: str(f.type) for f in actual}
+    wanted = {f.name: str(f.type) for f in expected}
+    if found != wanted:
+        missing = sorted(set(wanted) - set(found))
+        extra = sorted(set(found) - set(wanted))
+        changed = sorted(k for k in set(wanted) & set(found) if wanted[k] != found[k])
+        raise LakeFailure(
+            f"the {name} table at {path} does not have Tandem's {name} schema",
+            detail=f"missing columns: {missing or 'none'}; unexpected: {extra or 'none'}; "
+            f"different types: {changed or 'none'}. Move it away or point lake_url elsewhere.",
+        )
+
+
+def _guard(action: Callable[[], T], what: str) -> T:
+    try:
+        result = action()
+    except (DeltaError, OSError) as exc:
+        raise LakeFailure(f"could not {what}: {exc}") from None
+    return result
