@@ -10,7 +10,17 @@ from sqlalchemy.exc import DatabaseError
 from typer.core import TyperGroup
 
 from tandem import __version__
-from tandem.cli import catalogue, demo, ownership, serve, sources, users, workspace
+from tandem.cli import (
+    catalogue,
+    demo,
+    initiative,
+    network,
+    ownership,
+    serve,
+    sources,
+    users,
+    workspace,
+)
 from tandem.cli.common import err_console, print_json
 from tandem.errors import DatabaseFailure, TandemError
 
@@ -81,6 +91,8 @@ app.add_typer(catalogue.functions_app, name="functions")
 app.add_typer(catalogue.capabilities_app, name="capabilities")
 app.add_typer(catalogue.people_app, name="people")
 app.add_typer(catalogue.governance_app, name="governance")
+app.add_typer(network.app, name="network")
+app.add_typer(initiative.app, name="initiative")
 demo.register(app)
 serve.register(app)
 sources.register(app)
