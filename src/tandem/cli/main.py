@@ -16,8 +16,10 @@ from tandem.cli import (
     initiative,
     network,
     ownership,
+    report,
     serve,
     sources,
+    survey,
     users,
     workspace,
 )
@@ -91,10 +93,12 @@ app.add_typer(catalogue.functions_app, name="functions")
 app.add_typer(catalogue.capabilities_app, name="capabilities")
 app.add_typer(catalogue.people_app, name="people")
 app.add_typer(catalogue.governance_app, name="governance")
+app.add_typer(survey.app, name="survey")
 app.add_typer(network.app, name="network")
 app.add_typer(initiative.app, name="initiative")
 demo.register(app)
 serve.register(app)
+report.register(app)
 sources.register(app)
 app.add_typer(users.app, name="users")
 
