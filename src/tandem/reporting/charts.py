@@ -1,0 +1,339 @@
+"""Charts as plotly figure JSON: Python builds the figure, the vendored plotly.js draws it.
+
+Every function takes plain data (the domain's dicts and dataclasses) and returns the figure as a
+JSON string (`{"data": [...], "layout": {...}}`), ready for a `data-figure` attribute or the
+standalone report. Building a validated plotly figure costs milliseconds, so figures are cached
+on their input (the same input always gives the same JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import plotly.graph_objects as go  # type: ignore[import-untyped,unused-ignore]
+
+from tandem.ownership.benchmark import KIND_LABEL, Benchmark
+
+COLOURS = {
+    "survey": "#98a2b3",
+    "marketing": "#1f6f8b",
+    "it": "#6941c6",
+    "executive": "#b54708",
+    "company": "#067647",
+    "missing": "#b42318",
+}
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "x": 0, "font": {"size": 14}},
+        "font": FONT,
+        "margin": {"l": 50, "r": 20, "t": 50, "b": 60},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "legend": {"orientation": "h", "y": -0.25},
+        **extra,
+    }
+
+
+def _to_json(fig: go.Figure) -> str:
+    text: str = fig.to_json(pretty=False, engine="json")
+    # Drop the default template (tens of kilobytes per chart): our layout styles the chart.
+    data = json.loads(text)
+    data["layout"].pop("template", None)
+    return json.dumps(data, separators=(",", ":"))
+
+
+# -- ownership benchmark -------------------------------------------------------------------
+def benchmark_chart(benchmark: Benchmark, company: str = "This company") -> str:
+    """Per capability: share of surveyed firms where marketing / IT is responsible, with the
+    company's own marketing / IT responsibility marked beside it."""
+    rows = []
+    for cap in benchmark.capabilities:
+        for kind in ("marketing", "it"):
+            side = cap.sides.get(kind)
+            if side is None or side.survey_percent is None:
+                continue
+            rows.append((cap.name, kind, side.survey_percent, side.responsible, cap.in_catalogue))
+    return _benchmark_chart(tuple(rows), company)
+
+
+@lru_cache(maxsize=64)
+def _benchmark_chart(rows: tuple[tuple[str, str, int, bool, bool], ...], company: str) -> str:
+    fig = go.Figure()
+    for kind in ("marketing", "it"):
+        mine = [r for r in rows if r[1] == kind]
+        if not mine:
+            continue
+        label = KIND_LABEL[kind]
+        fig.add_trace(
+            go.Bar(
+                name=f"Survey: {label} responsible (% of firms)",
+                x=[r[0] for r in mine],
+                y=[r[2] for r in mine],
+                offsetgroup=kind,
+                marker={"color": COLOURS[kind], "opacity": 0.45},
+                hovertemplate="%{x}<br>%{y}% of firms<extra>" + label + "</extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                name=f"{company}: {label} responsible",
+                x=[r[0] for r in mine],
+                y=[r[2] for r in mine],
+                mode="markers",
+                marker={
+                    "symbol": ["circle" if r[3] else "x-thin-open" for r in mine],
+                    "size": 13,
+                    "color": COLOURS[kind],
+                    "line": {"width": 2, "color": COLOURS[kind]},
+                },
+                text=[
+                    ("responsible here" if r[3] else "not responsible here")
+                    if r[4]
+                    else "not in the catalogue"
+                    for r in mine
+                ],
+                hovertemplate="%{x}<br>" + label + ": %{text}<extra></extra>",
+                offsetgroup=kind,
+            )
+        )
+    fig.update_layout(
+        _layout(
+            "Who is responsible: the survey (bars) and this company (dot: yes, cross: no)",
+            barmode="group",
+            scattermode="group",
+            yaxis={"title": {"text": "% of firms surveyed"}, "range": [0, 100]},
+            xaxis={"tickangle": -20},
+        )
+    )
+    return _to_json(fig)
+
+
+def vision_chart(benchmark: Benchmark) -> str:
+    """Who sets the digital vision: the survey's shares, the company's setter highlighted."""
+    setters = tuple(sorted({s["kind"] for s in benchmark.vision.setters}))
+    survey = tuple(sorted(benchmark.vision.survey.items()))
+    return _vision_chart(survey, setters)
+
+
+@lru_cache(maxsize=64)
+def _vision_chart(survey: tuple[tuple[str, int], ...], setters: tuple[str, ...]) -> str:
+    kinds = [k for k in ("executive", "marketing", "it") if k in dict(survey)]
+    values = dict(survey)
+    fig = go.Figure(
+        go.Bar(
+            x=[KIND_LABEL[k] for k in kinds],
+            y=[values[k] for k in kinds],
+            marker={
+                "color": [COLOURS["company"] if k in setters else COLOURS["survey"] for k in kinds]
+            },
+            text=[f"{values[k]}%" + (" · sets it here" if k in setters else "") for k in kinds],
+            textposition="outside",
+            hovertemplate="%{x}: %{y}% of firms<extra></extra>",
+            name="Survey",
+        )
+    )
+    fig.update_layout(
+        _layout(
+            "Who sets the digital vision (% of firms; green: this company)",
+            yaxis={"title": {"text": "% of firms"}, "range": [0, 100]},
+            showlegend=False,
+        )
+    )
+    return _to_json(fig)
+
+
+# -- collaboration ---------------------------------------------------------------------------
+def survey_chart(rows: Sequence[dict[str, Any]], title: str = "Share agreeing") -> str:
+    """Agreement per question with its Wilson 95% interval and the benchmark figure.
+
+    Each row: `label`, `share` (0-1 or None when suppressed), `low`, `high`, `benchmark`
+    (0-1 or None), `suppressed` (bool).
+    """
+    key = json.dumps(list(rows), sort_keys=True, default=str)
+    return _survey_chart(key, title)
+
+
+@lru_cache(maxsize=64)
+def _survey_chart(key: str, title: str) -> str:
+    rows: list[dict[str, Any]] = json.loads(key)
+    shown = [r for r in rows if not r.get("suppressed") and r.get("share") is not None]
+    hidden = [r for r in rows if r.get("suppressed") or r.get("share") is None]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            name="Share agreeing (95% Wilson interval)",
+            x=[r["label"] for r in shown],
+            y=[100 * r["share"] for r in shown],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [100 * (r["high"] - r["share"]) for r in shown],
+                "arrayminus": [100 * (r["share"] - r["low"]) for r in shown],
+                "color": "#344054",
+            },
+            marker={"color": COLOURS["marketing"]},
+            hovertemplate="%{x}<br>%{y:.0f}% agree<extra></extra>",
+        )
+    )
+    bench = [r for r in rows if r.get("benchmark") is not None]
+    if bench:
+        fig.add_trace(
+            go.Scatter(
+                name="Forrester 2014",
+                x=[r["label"] for r in bench],
+                y=[100 * r["benchmark"] for r in bench],
+                mode="markers",
+                marker={"symbol": "diamond", "size": 12, "color": COLOURS["executive"]},
+                hovertemplate="%{x}<br>survey: %{y:.0f}%<extra></extra>",
+            )
+        )
+    if hidden:
+        fig.add_trace(
+            go.Scatter(
+                name="Suppressed (too few respondents)",
+                x=[r["label"] for r in hidden],
+                y=[2 for _ in hidden],
+                mode="markers+text",
+                text=["suppressed" for _ in hidden],
+                textposition="top center",
+                marker={"symbol": "square-open", "size": 10, "color": COLOURS["survey"]},
+                hoverinfo="skip",
+            )
+        )
+    fig.update_layout(
+        _layout(
+            title,
+            yaxis={"title": {"text": "% agreeing"}, "range": [0, 100]},
+            xaxis={"tickangle": -20},
+        )
+    )
+    return _to_json(fig)
+
+
+def network_chart(
+    nodes: Sequence[dict[str, Any]], edges: Sequence[dict[str, Any]], title: str
+) -> str:
+    """The couples network: functions as nodes, evidence of working together as edges.
+
+    Nodes: `key`, `name`, optional `hub` (bool). Edges: `source`, `target`, `weight`.
+    The layout is networkx's spring layout with a fixed seed, so the same network is always
+    drawn the same way.
+    """
+    key = json.dumps([list(nodes), list(edges)], sort_keys=True, default=str)
+    return _network_chart(key, title)
+
+
+@lru_cache(maxsize=32)
+def _network_chart(key: str, title: str) -> str:
+    import networkx as nx  # type: ignore[import-untyped,unused-ignore]
+
+    nodes, edges = json.loads(key)
+    graph: Any = nx.Graph()
+    for node in nodes:
+        graph.add_node(node["key"])
+    for edge in edges:
+        if edge["source"] in graph and edge["target"] in graph:
+            graph.add_edge(edge["source"], edge["target"], weight=float(edge.get("weight", 1)))
+    pos = nx.spring_layout(graph, seed=7, weight="weight") if len(graph) else {}
+    fig = go.Figure()
+    top = max((float(e.get("weight", 1)) for e in edges), default=1.0) or 1.0
+    for edge in edges:
+        a, b = edge["source"], edge["target"]
+        if a not in pos or b not in pos:
+            continue
+        weight = float(edge.get("weight", 1))
+        fig.add_trace(
+            go.Scatter(
+                x=[pos[a][0], pos[b][0]],
+                y=[pos[a][1], pos[b][1]],
+                mode="lines",
+                line={"width": 1 + 5 * weight / top, "color": "#98a2b3"},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    names = {n["key"]: n.get("name", n["key"]) for n in nodes}
+    degree = dict(graph.degree())
+    fig.add_trace(
+        go.Scatter(
+            x=[pos[n["key"]][0] for n in nodes],
+            y=[pos[n["key"]][1] for n in nodes],
+            mode="markers+text",
+            text=[names[n["key"]] for n in nodes],
+            textposition="top center",
+            marker={
+                "size": [14 + 3 * degree.get(n["key"], 0) for n in nodes],
+                "color": [
+                    COLOURS["company"]
+                    if n.get("hub")
+                    else (COLOURS["missing"] if degree.get(n["key"], 0) == 0 else COLOURS["it"])
+                    for n in nodes
+                ],
+            },
+            hovertemplate="%{text}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    hidden_axis = {"visible": False, "showgrid": False, "zeroline": False}
+    fig.update_layout(_layout(title, xaxis=hidden_axis, yaxis=hidden_axis, height=420))
+    return _to_json(fig)
+
+
+# -- customers -------------------------------------------------------------------------------
+def channel_chart(counts: Sequence[tuple[str, int]], title: str = "Events by channel") -> str:
+    """Event volumes per channel (source kind)."""
+    return _channel_chart(tuple((str(k), int(v)) for k, v in counts), title)
+
+
+@lru_cache(maxsize=64)
+def _channel_chart(counts: tuple[tuple[str, int], ...], title: str) -> str:
+    fig = go.Figure(
+        go.Bar(
+            x=[c for c, _ in counts],
+            y=[n for _, n in counts],
+            marker={"color": COLOURS["marketing"]},
+            hovertemplate="%{x}: %{y:,} events<extra></extra>",
+        )
+    )
+    fig.update_layout(_layout(title, yaxis={"title": {"text": "events"}}, showlegend=False))
+    return _to_json(fig)
+
+
+def kpi_chart(rows: Sequence[dict[str, Any]], title: str = "Initiatives: KPI progress") -> str:
+    """Progress of each KPI towards its target (percent); rows: `label`, `progress` (0-1+)."""
+    key = json.dumps(list(rows), sort_keys=True, default=str)
+    return _kpi_chart(key, title)
+
+
+@lru_cache(maxsize=32)
+def _kpi_chart(key: str, title: str) -> str:
+    rows: list[dict[str, Any]] = json.loads(key)
+    fig = go.Figure(
+        go.Bar(
+            y=[r["label"] for r in rows],
+            x=[100 * float(r["progress"]) for r in rows],
+            orientation="h",
+            marker={
+                "color": [
+                    COLOURS["company"] if float(r["progress"]) >= 1 else COLOURS["marketing"]
+                    for r in rows
+                ]
+            },
+            hovertemplate="%{y}: %{x:.0f}% of target<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        _layout(
+            title,
+            xaxis={"title": {"text": "% of target"}, "range": [0, 120]},
+            margin={"l": 220, "r": 20, "t": 50, "b": 50},
+            showlegend=False,
+        )
+    )
+    return _to_json(fig)

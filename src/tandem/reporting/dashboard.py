@@ -1,0 +1,350 @@
+"""What the dashboard and the board report show, gathered from a workspace's domain façades.
+
+Each `*_section(ws)` returns a plain dataclass the templates render. A part of the platform that
+is not in this workspace yet (no surveys, no channel data, no campaigns) gives a section with
+`available=False` and a note saying what will appear and how to get there: never an error.
+The pages and `tandem report` share these functions, so the report shows what the pages show.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tandem.ownership.benchmark import Benchmark
+from tandem.ownership.findings import SEVERITY_ORDER, Finding
+from tandem.ownership.model import OwnershipModel
+from tandem.ownership.service import Matrix
+from tandem.reporting import charts
+
+if TYPE_CHECKING:
+    from tandem.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+# -- ownership -------------------------------------------------------------------------------
+@dataclass
+class OwnershipSection:
+    company: str
+    model: OwnershipModel
+    matrix: Matrix
+    findings: list[Finding]
+    benchmark: Benchmark
+    benchmark_chart: str
+    vision_chart: str
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {"high": 0, "medium": 0, "low": 0}
+        for finding in self.findings:
+            out[finding.severity] += 1
+        return out
+
+    @property
+    def shared_capabilities(self) -> int:
+        """Capabilities two or more functions own (R or A) together."""
+        return sum(1 for cap in self.model.capabilities if len(cap.holders("RA")) >= 2)
+
+    @property
+    def unowned_capabilities(self) -> list[str]:
+        return [cap.name for cap in self.model.capabilities if not cap.holders("RA")]
+
+
+def ownership_section(ws: Workspace) -> OwnershipSection:
+    model = ws.ownership.model()
+    benchmark = ws.ownership.benchmark(model)
+    company = model.company.name if model.company else ws.settings.name
+    findings = sorted(ws.ownership.findings(model), key=lambda f: SEVERITY_ORDER[f.severity])
+    return OwnershipSection(
+        company=company,
+        model=model,
+        matrix=ws.ownership.matrix(model),
+        findings=findings,
+        benchmark=benchmark,
+        benchmark_chart=charts.benchmark_chart(benchmark, company),
+        vision_chart=charts.vision_chart(benchmark),
+    )
+
+
+def findings_only(ws: Workspace) -> list[Finding]:
+    """The ownership findings, most severe first (the matrix page refreshes them after an edit)."""
+    return sorted(ws.ownership.findings(), key=lambda f: SEVERITY_ORDER[f.severity])
+
+
+# -- customers -------------------------------------------------------------------------------
+@dataclass
+class SourceRow:
+    name: str
+    kind: str
+    owners: list[str]
+    events: int | None
+
+
+@dataclass
+class CustomersSection:
+    sources: list[SourceRow] = field(default_factory=list)
+    by_channel: list[tuple[str, int]] = field(default_factory=list)
+    total_events: int | None = None
+    channel_chart: str | None = None
+    hidden_sources: int = 0
+    """Sources the viewer may not see (their data stays with the owning functions)."""
+    lake_note: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return bool(self.sources)
+
+
+_EVENT_CACHE: dict[tuple[str, Any], dict[str, int]] = {}
+_EVENT_LOCK = threading.Lock()
+
+
+def _events_version(ws: Workspace) -> Any:
+    """The version of the events table (a Delta commit number), the key of the volume cache."""
+    lake = getattr(ws, "lake", None)
+    version = getattr(lake, "events_version", None)
+    if callable(version):
+        return version()
+    from deltalake import DeltaTable
+
+    return DeltaTable(f"{ws.lake_path}/events").version()
+
+
+def event_counts_by_source(ws: Workspace) -> dict[str, int] | None:
+    """Events per source name from the lake (one Ibis aggregate, cached per Delta version);
+    None when the workspace has no events table yet."""
+    lake = getattr(ws, "lake", None)
+    if lake is None or not hasattr(lake, "events"):
+        return None
+    try:
+        version = _events_version(ws)
+    except Exception:  # no events table yet: nothing was ingested
+        return None
+    key = (str(ws.lake_path), version)
+    with _EVENT_LOCK:
+        cached = _EVENT_CACHE.get(key)
+    if cached is not None:
+        return cached
+    table = lake.events()
+    grouped = table.group_by("source").aggregate(events=table.count()).to_pyarrow().to_pylist()
+    counts = {str(row["source"]): int(row["events"]) for row in grouped}
+    with _EVENT_LOCK:
+        for old in [k for k in _EVENT_CACHE if k[0] == key[0]]:
+            del _EVENT_CACHE[old]
+        _EVENT_CACHE[key] = counts
+    return counts
+
+
+def customers_section(ws: Workspace, *, visible: Any = None) -> CustomersSection:
+    """Sources with owners and event volumes by channel.
+
+    `visible(source_info) -> bool` restricts the section to the sources a user may see (the
+    access policy); None shows all (the board report, run by someone with the workspace).
+    """
+    facade = getattr(ws, "sources", None)
+    if facade is None:
+        return CustomersSection(lake_note="channel sources arrive with the ingest issue")
+    infos = list(facade.list())
+    allowed = [s for s in infos if visible is None or visible(s)]
+    section = CustomersSection(hidden_sources=len(infos) - len(allowed))
+    counts = event_counts_by_source(ws)
+    if counts is None:
+        section.lake_note = (
+            "no events stored yet: send them to /v1/track or load a file with `tandem ingest`"
+        )
+    by_kind: dict[str, int] = {}
+    for info in allowed:
+        events = counts.get(info.name, 0) if counts is not None else None
+        section.sources.append(SourceRow(info.name, info.kind, list(info.owners), events))
+        if events:
+            by_kind[info.kind] = by_kind.get(info.kind, 0) + events
+    if counts is not None:
+        section.by_channel = sorted(by_kind.items(), key=lambda kv: -kv[1])
+        section.total_events = sum(by_kind.values())
+        if section.by_channel:
+            section.channel_chart = charts.channel_chart(section.by_channel)
+    return section
+
+
+# -- collaboration ---------------------------------------------------------------------------
+@dataclass
+class CollaborationSection:
+    surveys: list[dict[str, Any]] = field(default_factory=list)
+    """Per survey: name, respondents, rows (label, share, low, high, benchmark, suppressed)."""
+    survey_charts: dict[str, str] = field(default_factory=dict)
+    network_findings: list[dict[str, Any]] = field(default_factory=list)
+    network_chart: str | None = None
+    network_measures: dict[str, Any] = field(default_factory=dict)
+    initiatives: list[dict[str, Any]] = field(default_factory=list)
+    kpi_chart: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_surveys(self) -> bool:
+        return bool(self.surveys)
+
+    @property
+    def has_network(self) -> bool:
+        return self.network_chart is not None
+
+    @property
+    def has_initiatives(self) -> bool:
+        return bool(self.initiatives)
+
+
+def collaboration_section(ws: Workspace) -> CollaborationSection:
+    """Surveys, the couples network and initiatives, each shown when its module is there."""
+    section = CollaborationSection()
+    for part, loader in (
+        ("surveys", _load_surveys),
+        ("network", _load_network),
+        ("initiatives", _load_initiatives),
+    ):
+        try:
+            loader(ws, section)
+        except Exception as exc:  # a part still being built must not break the page
+            log.warning("collaboration %s could not be shown: %s", part, exc)
+            section.notes[part] = f"could not be read: {exc}"
+    return section
+
+
+def _load_surveys(ws: Workspace, section: CollaborationSection) -> None:
+    facade = getattr(ws, "surveys", None)
+    if facade is None:
+        return
+    for survey in facade.all():
+        results = facade.results(survey.name, by="function")
+        entry = survey_entry(results)
+        section.surveys.append(entry)
+        if entry["rows"]:
+            section.survey_charts[survey.name] = charts.survey_chart(
+                entry["rows"], f"{results.title}: share agreeing"
+            )
+
+
+def survey_entry(results: Any) -> dict[str, Any]:
+    """A survey's results as the pages show them: one row per agreement question (company-wide
+    share with its Wilson interval, the Forrester figure) and the same per function, with the
+    cells hidden for anonymity marked as such."""
+    rows: list[dict[str, Any]] = []
+    groups: list[str] = []
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for question in results.questions:
+        if question.kind != "agreement":
+            continue
+        overall = question.overall
+        agree = overall.agree
+        bench = (question.benchmark or {}).get("percent")
+        rows.append(
+            {
+                "label": question.text,
+                "key": question.key,
+                "n": overall.n,
+                "share": agree.share if agree is not None and not overall.suppressed else None,
+                "low": agree.low if agree is not None and not overall.suppressed else None,
+                "high": agree.high if agree is not None and not overall.suppressed else None,
+                "benchmark": bench / 100 if isinstance(bench, int | float) else None,
+                "suppressed": bool(overall.suppressed) or agree is None,
+                "reason": overall.suppressed,
+            }
+        )
+        for cell in question.groups:
+            group = str(cell.group)
+            if group not in by_group:
+                groups.append(group)
+                by_group[group] = []
+            by_group[group].append(
+                {
+                    "share": cell.agree.share if cell.agree and not cell.suppressed else None,
+                    "n": cell.n,
+                    "suppressed": cell.suppressed,
+                }
+            )
+    return {
+        "name": results.survey,
+        "title": results.title,
+        "respondents": results.respondents,
+        "min_group": results.min_group,
+        "rows": rows,
+        "groups": [{"name": g, "cells": by_group[g]} for g in groups],
+    }
+
+
+def _load_network(ws: Workspace, section: CollaborationSection) -> None:
+    facade = getattr(ws, "network", None)
+    if facade is None:
+        return
+    shown = facade.show() if hasattr(facade, "show") else facade()
+    data = shown.to_dict() if hasattr(shown, "to_dict") else dict(shown)
+    model = ws.ownership.model()
+    hubs = model.keys_of_kind("digital")
+    nodes = [{"key": f.key, "name": f.name, "hub": f.key in hubs} for f in model.functions]
+    edges = []
+    for edge in data.get("edges", []):
+        a = edge.get("source") or edge.get("a")
+        b = edge.get("target") or edge.get("b")
+        weight = edge.get("weight", edge.get("combined", 1))
+        if a and b and weight:
+            edges.append({"source": a, "target": b, "weight": float(weight)})
+    section.network_findings = [
+        f if isinstance(f, dict) else f.to_dict() for f in data.get("findings", [])
+    ]
+    section.network_measures = dict(data.get("measures", {}))
+    section.network_chart = charts.network_chart(
+        nodes, edges, "The couples network (line width: evidence of working together)"
+    )
+
+
+def _load_initiatives(ws: Workspace, section: CollaborationSection) -> None:
+    facade = getattr(ws, "initiatives", None)
+    if facade is None:
+        return
+    kpis = []
+    for item in facade.list():
+        data = item.to_dict() if hasattr(item, "to_dict") else dict(item)
+        section.initiatives.append(data)
+        for kpi in data.get("kpis", []):
+            progress = kpi.get("progress")
+            if progress is not None:
+                kpis.append({"label": f"{data['name']}: {kpi.get('name')}", "progress": progress})
+    if kpis:
+        section.kpi_chart = charts.kpi_chart(kpis)
+
+
+# -- campaigns -------------------------------------------------------------------------------
+@dataclass
+class CampaignsSection:
+    campaigns: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def available(self) -> bool:
+        return bool(self.campaigns)
+
+
+def campaigns_section(ws: Workspace) -> CampaignsSection:
+    facade = getattr(ws, "campaigns", None)
+    if facade is None:
+        return CampaignsSection()
+    rows = [c.to_dict() if hasattr(c, "to_dict") else dict(c) for c in facade.list()]
+    return CampaignsSection(campaigns=rows)
+
+
+# -- the whole overview ----------------------------------------------------------------------
+@dataclass
+class Overview:
+    ownership: OwnershipSection
+    collaboration: CollaborationSection
+    customers: CustomersSection
+    campaigns: CampaignsSection
+
+
+def overview(ws: Workspace, *, visible_source: Any = None) -> Overview:
+    return Overview(
+        ownership=ownership_section(ws),
+        collaboration=collaboration_section(ws),
+        customers=customers_section(ws, visible=visible_source),
+        campaigns=campaigns_section(ws),
+    )
