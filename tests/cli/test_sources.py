@@ -16,7 +16,7 @@ def test_add_prints_the_key_once_and_list_shows_only_a_hint(tandem: Tandem, ws_p
     assert run.exit_code == 0, run.stderr
     assert "added source web-shop (web, owned by marketing, it)" in run.stdout
     key = run.stdout.split("write key: ")[1].split()[0]
-    assert key.startswith("tdm_")
+    assert key.startswith("twk_")
     assert "shown only once" in run.stderr
 
     listed = tandem("sources", "list", "-w", ws_path, "--json").json()
@@ -48,7 +48,7 @@ def test_add_json_gives_the_key(tandem: Tandem, ws_path: Path) -> None:
     data = run.json()
     assert data["name"] == "app"
     assert data["owners"] == ["digital"]
-    assert data["write_key"].startswith("tdm_")
+    assert data["write_key"].startswith("twk_")
 
 
 def test_rotate_key(tandem: Tandem, ws_path: Path) -> None:

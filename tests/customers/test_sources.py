@@ -81,7 +81,7 @@ def test_authenticate(workspace: Workspace) -> None:
     assert workspace.sources.authenticate(key + "x") is None
     assert workspace.sources.authenticate("") is None
     assert workspace.sources.authenticate("x" * 10_000) is None
-    assert workspace.sources.authenticate("tdm_\udcff") is None  # a lone surrogate is no crash
+    assert workspace.sources.authenticate("twk_\udcff") is None  # a lone surrogate is no crash
 
 
 def test_rotation_stops_the_old_key_at_once(workspace: Workspace) -> None:
@@ -119,9 +119,9 @@ def test_unknown_keys_are_cached_and_the_cache_is_bounded(
 ) -> None:
     monkeypatch.setattr(sources_module, "CACHE_MAX_ENTRIES", 3)
     for i in range(7):
-        assert workspace.sources.authenticate(f"tdm_unknown{i}") is None
+        assert workspace.sources.authenticate(f"twk_unknown{i}") is None
     assert len(workspace.sources._cache) <= 3
-    assert workspace.sources.cached("tdm_unknown6") is None  # a cached "no"
+    assert workspace.sources.cached("twk_unknown6") is None  # a cached "no"
     _, key = workspace.sources.add("web", kind="web", owners=["it"])
     assert workspace.sources.cached(key) is MISS  # adding cleared the cache
 

@@ -4,10 +4,10 @@ A source is a feed such as the web shop, the mobile app or the service desk. It 
 slug-like name, a kind (`SOURCE_KINDS`), one or more owning functions and a secret write key that
 clients send as the HTTP Basic user (as Segment's SDKs do).
 
-Write keys are 32 random URL-safe characters after a recognisable `tdm_` prefix. Only their
+Write keys are 32 random URL-safe characters after a recognisable `twk_` prefix. Only their
 SHA-256 digest is stored: for a random key of 192 bits a fast hash is as safe as a slow one, and
 it lets the server check a key in microseconds (argon2, made for guessable passwords, would cost
-about 50 ms per request). The first characters are kept for display (`tdm_Ab3x...`).
+about 50 ms per request). The first characters are kept for display (`twk_Ab3x...`).
 
 `Sources.authenticate` keeps a small in-process cache of digests. An entry lives at most
 `CACHE_SECONDS`; a rotation or removal made through the same `Sources` object (the server's own
@@ -51,7 +51,7 @@ SOURCE_KINDS: Final = (
     "hr",
     "other",
 )
-KEY_PREFIX: Final = "tdm_"
+KEY_PREFIX: Final = "twk_"
 """Every write key starts with this, so a leaked key is recognisable (secret scanners)."""
 KEY_RANDOM_BYTES: Final = 24
 """192 random bits: 32 URL-safe characters."""
@@ -78,7 +78,7 @@ class SourceInfo:
 
     @property
     def key_hint(self) -> str:
-        """The displayable start of the write key, e.g. `tdm_Ab3x...`."""
+        """The displayable start of the write key, e.g. `twk_Ab3x...`."""
         return f"{self.key_prefix}..."
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,7 +93,7 @@ class SourceInfo:
 
 
 def new_write_key() -> str:
-    """A fresh random write key: `tdm_` and 32 URL-safe characters."""
+    """A fresh random write key: `twk_` and 32 URL-safe characters."""
     return KEY_PREFIX + secrets.token_urlsafe(KEY_RANDOM_BYTES)
 
 

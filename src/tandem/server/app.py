@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tandem import __version__
 from tandem.errors import DatabaseFailure, TandemError
-from tandem.server import api, auth
+from tandem.server import api, auth, ingest
 from tandem.server.pages import install as install_pages
 from tandem.workspace import Workspace
 
@@ -48,6 +48,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.state.workspace = workspace
     auth.install(app, workspace)
     app.include_router(api.router)
+    app.include_router(ingest.router)
     install_pages(app)
 
     @app.exception_handler(TandemError)

@@ -17,7 +17,7 @@ from tandem.db.models.ownership import Function
 KEY_HASH_LENGTH = 64
 """A SHA-256 digest in hex."""
 KEY_PREFIX_LENGTH = 16
-"""The non-secret start of a write key kept for display (`tdm_Ab3x`)."""
+"""The non-secret start of a write key kept for display (`twk_Ab3x`)."""
 
 
 class Source(Base):
