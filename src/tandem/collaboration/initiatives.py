@@ -400,7 +400,7 @@ class Initiatives:
         raise NotFound(f"`{row.key}` has no KPI `{key}` (KPIs: {known or 'none'})", field="kpi")
 
     def _info(self, s: Session, row: Initiative) -> InitiativeInfo:
-        keys = {fid: key for fid, key in s.execute(select(Function.id, Function.key)).tuples()}
+        keys = {fid: key for fid, key in s.execute(select(Function.id, Function.key))}
         return InitiativeInfo(
             key=row.key,
             title=row.title,
