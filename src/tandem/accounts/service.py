@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from sqlalchemy import func, select
@@ -118,7 +118,7 @@ def _snapshot(row: UserAccount) -> User:
         function=row.function.key if row.function else None,
         function_kind=row.function.kind if row.function else None,
         disabled=row.disabled,
-        created_at=row.created_at,
+        created_at=_aware(row.created_at),
         grants=frozenset((g.resource_kind, g.resource_key) for g in row.grants),
     )
 
@@ -129,9 +129,9 @@ def _token_info(row: ApiToken) -> TokenInfo:
         email=row.user.email,
         name=row.name,
         prefix=row.prefix,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
+        created_at=_aware(row.created_at),
+        last_used_at=_aware(row.last_used_at) if row.last_used_at else None,
+        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
     )
 
 
@@ -146,8 +146,6 @@ def _token_name(name: str) -> str:
 
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; they are UTC."""
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

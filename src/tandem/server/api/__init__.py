@@ -6,10 +6,12 @@ Every route here but `POST /api/session` (sign in) needs a session or a personal
 
 from fastapi import APIRouter
 
-from tandem.server.api import session, users
+from tandem.server.api import ownership, session, sources, users
 
 router = APIRouter(prefix="/api")
 router.include_router(session.router)
 router.include_router(users.router)
+router.include_router(ownership.router)
+router.include_router(sources.router)
 
 __all__ = ["router"]
