@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tandem.collaboration.anonymity import (
@@ -55,6 +55,9 @@ GroupBy = Literal["function", "seniority"]
 NOT_GIVEN = "(not given)"
 MAX_INVITATIONS = 10_000
 MULTI_SEPARATORS = (";", "|", ",")
+INVALID_INVITATION = (
+    "this invitation link is not valid: it has been used already, or was not copied whole"
+)
 
 
 def hash_token(token: str) -> str:
@@ -262,13 +265,7 @@ class Surveys:
                     .group_by(SurveyResponse.function)
                 ).all()
             )
-            invitations = dict(
-                s.execute(
-                    select(SurveyInvitation.used, func.count())
-                    .where(SurveyInvitation.survey_id == survey.id)
-                    .group_by(SurveyInvitation.used)
-                ).all()
-            )
+            unused = s.scalar(select(func.count()).where(SurveyInvitation.survey_id == survey.id))
             order = {key: i for i, key in enumerate(_functions(s))}
         counts = {
             fn: (n if n >= survey.min_group else None)
@@ -283,8 +280,8 @@ class Surveys:
             created=survey.created_at.date().isoformat(),
             closed=survey.closed_at.date().isoformat() if survey.closed_at else None,
             respondents=sum(by_function.values()),
-            invitations=sum(invitations.values()),
-            invitations_used=invitations.get(True, 0),
+            invitations=survey.invitations_issued,
+            invitations_used=survey.invitations_issued - (unused or 0),
             questions=survey.definition["questions"] if details else [],
             respondents_by_function=counts if details else {},
         )
@@ -310,9 +307,9 @@ class Surveys:
         with self.ws.session() as s:
             survey = _open_survey(s, name)
             s.add_all(
-                SurveyInvitation(token_hash=hash_token(t), survey_id=survey.id, used=False)
-                for t in tokens
+                SurveyInvitation(token_hash=hash_token(t), survey_id=survey.id) for t in tokens
             )
+            survey.invitations_issued += count
         return tokens
 
     def form(self, token: str) -> Form:
@@ -337,8 +334,8 @@ class Surveys:
         seniority: str | None,
         answers: Mapping[str, Any],
     ) -> None:
-        """Validate one response, mark the invitation used and store the response, all in one
-        transaction. The response keeps no trace of the invitation."""
+        """Validate one response, use up the invitation (its row is deleted) and store the
+        response, all in one transaction. Nothing links the response to the invitation."""
         with self.ws.session() as s:
             survey = _invitation_survey(s, token)
             clean, problems = _validate(
@@ -351,13 +348,10 @@ class Surveys:
                     problems,
                 )
             used = s.execute(
-                update(SurveyInvitation)
-                .where(SurveyInvitation.token_hash == hash_token(token))
-                .where(SurveyInvitation.used.is_(False))
-                .values(used=True)
+                delete(SurveyInvitation).where(SurveyInvitation.token_hash == hash_token(token))
             )
-            if getattr(used, "rowcount", 0) != 1:
-                raise Conflict("this invitation has already been used")
+            if getattr(used, "rowcount", 0) != 1:  # another request used it meanwhile
+                raise NotFound(INVALID_INVITATION)
             s.add(_response(survey.id, clean))
 
     # bulk collection
@@ -510,9 +504,7 @@ def _open_survey(s: Session, name: str) -> Survey:
 def _invitation_survey(s: Session, token: str) -> Survey:
     invitation = s.get(SurveyInvitation, hash_token(token)) if token else None
     if invitation is None:
-        raise NotFound("this invitation link is not valid (check that it was copied whole)")
-    if invitation.used:
-        raise Conflict("this invitation has already been used; each link answers once")
+        raise NotFound(INVALID_INVITATION, detail="each link answers once")
     survey = s.get(Survey, invitation.survey_id)
     assert survey is not None
     if survey.status != "open":

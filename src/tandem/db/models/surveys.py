@@ -6,9 +6,12 @@ Anonymity is built into the tables, not added by the code reading them:
   else: no name, no email, no timestamp, and a random primary key (not an autoincrement that
   would number responses in arrival order). On SQLite the table is `WITHOUT ROWID`, so no hidden
   row number records the order either; rows are kept in the order of their random ids.
-- `survey_invitations` holds the SHA-256 of each single-use token and whether it was used: not
-  when, not by whom, and no link to the response it produced. Its key is the hash itself, so the
-  used flags do not come in an order that could be matched to responses.
+- `survey_invitations` holds the SHA-256 of each unused single-use token. Answering deletes the
+  row in the transaction that stores the response: a used invitation is recorded only by its
+  absence (the survey counts how many were issued), not when, not in any order, and nothing is
+  left to match with the response. (Marking a row "used" instead would leave, on PostgreSQL, the
+  update's transaction id in the row's `xmin` system column, equal to the response's `xmin`: a
+  reader could join the two tables on it.)
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Survey(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     min_group: Mapped[int] = mapped_column(Integer, default=5)
     status: Mapped[str] = mapped_column(String(16), default="open")
+    invitations_issued: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -66,11 +70,10 @@ class SurveyResponse(Base):
 
 
 class SurveyInvitation(Base):
-    """A single-use invitation, stored as the SHA-256 of its token; `used` and nothing more."""
+    """An unused single-use invitation, stored as the SHA-256 of its token; deleted when used."""
 
     __tablename__ = "survey_invitations"
     __table_args__ = ({"sqlite_with_rowid": False},)
 
     token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LENGTH), primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
-    used: Mapped[bool] = mapped_column(default=False)

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("definition", sa.JSON(), nullable=False),
         sa.Column("min_group", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("invitations_issued", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("status IN ('open', 'closed')", name=op.f("ck_surveys_survey_status")),
@@ -61,7 +62,6 @@ def upgrade() -> None:
         "survey_invitations",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("survey_id", sa.Integer(), nullable=False),
-        sa.Column("used", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["survey_id"],
             ["surveys.id"],
