@@ -66,7 +66,7 @@ def test_a_template_pair_must_name_functions_of_the_workspace(
 
 def test_form_and_submit_use_an_invitation_once(workspace: Workspace) -> None:
     workspace.surveys.create("pulse")
-    token, other = workspace.surveys.invite("pulse", 2)
+    token, _other = workspace.surveys.invite("pulse", 2)
     form = workspace.surveys.form(token)
     assert form.survey == "pulse" and len(form.questions) == 8
     assert form.seniority == ["staff", "manager", "director", "executive"]
