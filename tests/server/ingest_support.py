@@ -89,20 +89,23 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "tandem.cli", "serve", "-w", str(workspace)]
         command += ["--port", str(self.port)]
-        self.process = subprocess.Popen(
-            command,
-            env={**os.environ, **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        self.log = workspace.parent / f"serve-{self.port}.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                env={**os.environ, **(env or {})},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
-                raise RuntimeError(f"tandem serve exited with {self.process.returncode}: {err}")
+                raise RuntimeError(
+                    f"tandem serve exited with {self.process.returncode}: {self.stderr()}"
+                )
             try:
                 if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
                     return
@@ -112,8 +115,13 @@ class Server:
         self.stop()
         raise RuntimeError(f"tandem serve did not answer on {self.url} within {timeout} s")
 
+    def stderr(self) -> str:
+        """What the server wrote to standard error so far."""
+        return self.log.read_text(errors="replace")
+
     def stop(self) -> int:
-        """SIGTERM (graceful: the writer flushes), then wait."""
+        """SIGTERM (graceful: the writer flushes), then wait. Uvicorn re-raises the signal after
+        its graceful shutdown, so the exit status is -SIGTERM."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -121,16 +129,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
         return self.process.returncode
 
     def kill(self) -> None:
         """SIGKILL: no flush, no goodbye."""
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
 
     def __enter__(self) -> Server:
         return self
