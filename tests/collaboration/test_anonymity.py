@@ -103,8 +103,8 @@ def _possible(total: int, shown: int, hidden_ns: list[int], small: int) -> set[i
     return values
 
 
-def _attack(results: dict[str, object]) -> int:
-    """For every question and figure, try to recover the 2-person HR group's count by
+def _attack(results: dict[str, object], small: str = "hr") -> int:
+    """For every question and figure, try to recover the 2-person group's count by
     subtracting the shown groups from the company figure. Returns how many figures were tried."""
     tried = 0
     for q in results["questions"]:  # type: ignore[union-attr]
@@ -112,7 +112,7 @@ def _attack(results: dict[str, object]) -> int:
         if not overall["n"]:
             continue  # nobody answered: nothing to recover
         groups = {g["group"]: g for g in q["groups"]}
-        hr = groups["hr"]
+        hr = groups[small]
         assert hr["n"] is None and hr["suppressed"], q["key"]
         shown = [g for g in groups.values() if not g["suppressed"]]
         hidden = [g for g in groups.values() if g["suppressed"]]
@@ -212,3 +212,27 @@ def test_no_hidden_row_number_or_shared_transaction_id_links_the_tables(
             invites = {r[0] for r in conn.execute(text("SELECT xmin FROM survey_invitations"))}
             assert len(responses) == 3
             assert not responses & invites
+
+
+def test_differencing_by_seniority(workspace: Workspace, tandem: Tandem) -> None:
+    rows = _rows(3)
+    for row in rows[:2]:
+        row["seniority"] = "director"
+    workspace.surveys.create("pulse")
+    workspace.surveys.import_text("pulse", _csv(rows))
+    run = tandem("survey", "results", "pulse", "--by", "seniority", "--json", "-w", workspace.root)
+    assert _attack(run.json(), small="director") >= 8
+
+
+def test_respondent_counts_hide_the_small_group_and_its_complement(workspace: Workspace) -> None:
+    workspace.surveys.create("pulse")
+    workspace.surveys.import_text("pulse", _csv(_rows()))
+    info = workspace.surveys.show("pulse")
+    assert info.respondents == 30
+    assert info.respondents_by_function == {
+        "executive": None,  # 5, hidden with hr: 30 - 9 - 8 - 6 = 7 tells nothing about hr
+        "marketing": 9,
+        "it": 8,
+        "digital": 6,
+        "hr": None,
+    }

@@ -237,3 +237,45 @@ def test_no_survey_yet(workspace: Workspace) -> None:
     workspace.surveys.create("pulse")
     with pytest.raises(InvalidValue, match="cannot break results down"):
         workspace.surveys.results("pulse", by="team")
+
+
+def test_unreadable_csv_is_refused_whole_even_with_skip_invalid(workspace: Workspace) -> None:
+    import csv
+
+    workspace.surveys.create("pulse")
+    huge = "x" * (csv.field_size_limit() + 1)
+    text = HEADER + "it,,4,,,,\n" + f'it,,"{huge}",,,,\n' + "hr,,4,,,,\n"
+    with pytest.raises(InvalidInput, match="not valid CSV"):
+        workspace.surveys.import_text("pulse", text, skip_invalid=True)
+    assert workspace.surveys.show("pulse").respondents == 0
+
+
+def test_one_token_answers_once_under_concurrent_submits(workspace: Workspace) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tandem.errors import TandemError
+
+    workspace.surveys.create("pulse")
+    (token,) = workspace.surveys.invite("pulse", 1)
+
+    def submit(score: int) -> str:
+        try:
+            workspace.surveys.submit(token, "it", None, {"right-people": score})
+        except TandemError as exc:
+            return type(exc).__name__
+        return "ok"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(submit, [1, 2, 3, 4]))
+    assert outcomes == ["NotFound", "NotFound", "NotFound", "ok"]
+    assert workspace.surveys.show("pulse").respondents == 1
+
+
+def test_the_template_example_of_the_docs_works(workspace: Workspace, tmp_path: Path) -> None:
+    docs = Path(__file__).parents[2] / "docs" / "surveys.md"
+    text = docs.read_text().split("## Your own template")[1].split("```yaml\n")[1]
+    path = tmp_path / "team.yaml"
+    path.write_text(text.split("```")[0])
+    info = workspace.surveys.create("team", str(path))
+    meetings = next(q for q in info.questions if q["key"] == "meetings")
+    assert [o["key"] for o in meetings["options"]] == ["weekly", "monthly", "never"]

@@ -115,7 +115,7 @@ def _print_info(info: SurveyInfo) -> None:
     )
     if info.respondents_by_function:
         parts = [
-            f"{fn} {n if n is not None else f'<{info.min_group}'}"
+            f"{fn} {n if n is not None else 'hidden'}"
             for fn, n in info.respondents_by_function.items()
         ]
         console.print(f"  by function: {', '.join(parts)}")

@@ -79,6 +79,8 @@ class SurveyInfo:
     invitations_used: int
     questions: list[dict[str, Any]] = field(default_factory=list)
     respondents_by_function: dict[str, int | None] = field(default_factory=dict)
+    """Respondents per function; None where hidden (a small group, or one that would reveal
+    a small group by subtraction from the total)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -267,8 +269,13 @@ class Surveys:
             )
             unused = s.scalar(select(func.count()).where(SurveyInvitation.survey_id == survey.id))
             order = {key: i for i, key in enumerate(_functions(s))}
+        # Counts of respondents get the same protection as answers: no small group's count
+        # can be worked out from the total.
+        hidden = suppressed_groups(
+            {fn: GroupCounts(n, []) for fn, n in by_function.items()}, survey.min_group
+        )
         counts = {
-            fn: (n if n >= survey.min_group else None)
+            fn: (None if fn in hidden else n)
             for fn, n in sorted(by_function.items(), key=lambda kv: order.get(kv[0], 999))
         }
         return SurveyInfo(
@@ -745,10 +752,12 @@ def _parse_csv(
             cells = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:
-            rows += 1
-            problems.append(Problem(f"not valid CSV: {exc}", line=reader.line_num))
-            break
+        except csv.Error as exc:  # the rest of the file cannot be read row by row
+            raise InvalidInput(
+                f"{source} is not valid CSV; nothing was imported",
+                [Problem(str(exc), line=reader.line_num)],
+                source=source,
+            ) from None
         row_line = line + 1
         line = reader.line_num
         if not cells or all(not c.strip() for c in cells):
