@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from tandem.demo.collaboration import build_collaboration
 from tandem.errors import Conflict
 from tandem.ownership.catalogue import DEFAULT_CAPABILITIES, DEFAULT_FUNCTIONS
 from tandem.workspace import Workspace
@@ -321,4 +322,10 @@ def build_demo(
     ) + yaml.safe_dump(demo_ownership(seed), sort_keys=False, allow_unicode=True, width=100)
     path.write_text(text, encoding="utf-8")
     ws.ownership.import_file(path)
-    return DemoCompany(ws, path, [f"ownership model: {path}"])
+    demo = DemoCompany(ws, path, [f"ownership model: {path}"])
+    collab = build_collaboration(ws, seed=seed)
+    demo.steps.append(
+        f"pulse survey {collab.survey}: {collab.respondents} responses "
+        f"({collab.responses_file}); {len(collab.initiatives)} initiatives, {collab.kpis} KPIs"
+    )
+    return demo
