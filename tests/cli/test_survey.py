@@ -18,7 +18,7 @@ def test_survey_commands_end_to_end(tandem: Tandem, ws_path: Path, tmp_path: Pat
     )
     assert run.exit_code == 0
     lines = links.read_text().split()
-    assert len(lines) == 3 and all(x.startswith("https://t.example/survey/") for x in lines)
+    assert len(lines) == 3 and all(x.startswith("https://t.example/s/") for x in lines)
     csv = tmp_path / "a.csv"
     csv.write_text(
         "function,right-people,vision\n"

@@ -17,7 +17,14 @@ from tandem.cli.common import (
     success,
 )
 from tandem.collaboration.anonymity import DEFAULT_MIN_GROUP
-from tandem.collaboration.surveys import Cell, QuestionResult, SurveyInfo, SurveyResults, Surveys
+from tandem.collaboration.surveys import (
+    Cell,
+    QuestionResult,
+    SurveyInfo,
+    SurveyResults,
+    Surveys,
+    invitation_link,
+)
 from tandem.errors import InvalidValue
 
 app = typer.Typer(
@@ -161,7 +168,10 @@ def invite(
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="Print links {base-url}/survey/{token} instead of tokens."),
+        typer.Option(
+            "--base-url",
+            help="Print links {base-url}/s/{token} (the server's form) instead of tokens.",
+        ),
     ] = None,
     workspace: WorkspaceOption = None,
     json: JsonOption = False,
@@ -172,7 +182,7 @@ def invite(
     """
     with open_workspace(workspace) as ws:
         tokens = ws.surveys.invite(name, count)
-    links = [f"{base_url.rstrip('/')}/survey/{t}" for t in tokens] if base_url else tokens
+    links = [invitation_link(base_url, t) for t in tokens] if base_url else tokens
     if out is not None:
         try:
             out.write_text("\n".join(links) + "\n", encoding="utf-8")

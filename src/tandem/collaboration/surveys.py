@@ -55,6 +55,8 @@ GroupBy = Literal["function", "seniority"]
 NOT_GIVEN = "(not given)"
 MAX_INVITATIONS = 10_000
 MULTI_SEPARATORS = (";", "|", ",")
+FORM_PATH = "/s/{token}"
+"""Where the server's web form answers an invitation (tandem.server.pages.survey_form)."""
 INVALID_INVITATION = (
     "this invitation link is not valid: it has been used already, or was not copied whole"
 )
@@ -62,6 +64,10 @@ INVALID_INVITATION = (
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invitation_link(base_url: str, token: str) -> str:
+    return base_url.rstrip("/") + FORM_PATH.format(token=token)
 
 
 # -- what the façade returns ---------------------------------------------------------------------
@@ -147,6 +153,7 @@ class QuestionResult:
     versus_benchmark: str | None
     overall: Cell
     groups: list[Cell]
+    evidence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,6 +161,7 @@ class QuestionResult:
             "text": self.text,
             "kind": self.kind,
             "pair": self.pair,
+            "evidence": self.evidence,
             "benchmark": self.benchmark,
             "versus_benchmark": self.versus_benchmark,
             "overall": self.overall.to_dict(),
@@ -434,8 +442,7 @@ class Surveys:
         results = self.results(name, by="function")
         evidence: dict[tuple[str, str], int] = {}
         for q in results.questions:
-            spec = _spec_of(self, name, q.key)
-            if spec.get("evidence") != "works_with":
+            if q.evidence != "works_with":
                 continue
             for cell in q.groups:
                 if cell.suppressed or not cell.n or cell.group is None or not cell.options:
@@ -524,12 +531,6 @@ def _functions(s: Session) -> dict[str, dict[str, str]]:
         select(Function.key, Function.name, Function.kind).order_by(Function.position, Function.key)
     ).all()
     return {key: {"name": name, "kind": kind} for key, name, kind in rows}
-
-
-def _spec_of(surveys: Surveys, name: str, key: str) -> dict[str, Any]:
-    with surveys.ws.session() as s:
-        definition = _survey(s, name).definition
-    return next(q for q in definition["questions"] if q["key"] == key)
 
 
 def _definition(spec: TemplateSpec, functions: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
@@ -891,6 +892,7 @@ def _question_result(
         versus_benchmark=_versus(overall, benchmark),
         overall=overall,
         groups=groups,
+        evidence=q.get("evidence"),
     )
 
 
