@@ -55,12 +55,12 @@ def test_demo_network_findings_appear_for_their_reasons(demo: Workspace) -> None
     report = demo.network.show()
     found = {(f.rule, f.title) for f in report.findings}
     assert found == {
-        ("couple-rated-poorly", "IT and Marketing both rate their collaboration poorly"),
+        ("couple-rated-poorly", "Marketing and IT both rate their collaboration poorly"),
         ("couple-never-meets", "HR and marketing never meet"),
         ("hub-does-not-reach", "Digital team (CDO) does not reach 2 functions"),
     }
     poor = next(f for f in report.findings if f.rule == "couple-rated-poorly")
-    assert "30% of IT (n=20) and 27% of Marketing (n=22)" in poor.why
+    assert "27% of Marketing (n=22) and 30% of IT (n=20)" in poor.why
     hub = next(f for f in report.findings if f.rule == "hub-does-not-reach")
     assert hub.functions == ("digital", "hr", "business-units")
     # marketing and IT meet (the finding is about how, not whether)

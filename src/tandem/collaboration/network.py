@@ -270,6 +270,17 @@ RATED_POORLY_CITATION = Citation(
     "working well together, and only 30 per cent believed marketing and digital business units "
     "had a good relationship.",
 )
+MARKETING_IT_RATING_CITATION = Citation(
+    "001",
+    "Only 17 per cent of executives in companies that don't have a digital revenue team report "
+    "IT and marketing working well together, with 26 per cent reporting that the two teams "
+    "don't work together at all",
+)
+
+
+def _rating_citation(model: OwnershipModel, a: str, b: str) -> Citation:
+    kinds = {model.kind_of(a), model.kind_of(b)}
+    return MARKETING_IT_RATING_CITATION if kinds == {"marketing", "it"} else RATED_POORLY_CITATION
 
 
 def _names(model: OwnershipModel, keys: Iterable[str]) -> str:
@@ -356,8 +367,9 @@ def _isolated(model: OwnershipModel, report: _Draft) -> Iterable[Finding]:
 def _rated_poorly(
     model: OwnershipModel, ratings: Sequence[PairRating], threshold: float
 ) -> Iterable[Finding]:
+    order = {f.key: i for i, f in enumerate(model.functions)}
     for rating in ratings:
-        a, b = rating.pair
+        a, b = sorted(rating.pair, key=lambda k: (order.get(k, len(order)), k))
         share_a, share_b = rating.shares.get(a), rating.shares.get(b)
         if share_a is None or share_b is None:
             continue  # a side hidden for anonymity (or silent) is no evidence either way
@@ -375,7 +387,7 @@ def _rated_poorly(
             f"Asked \u201c{rating.text}\u201d, {share_a:.0%} of {_names(model, [a])} "
             f"(n={rating.respondents.get(a)}) and {share_b:.0%} of {_names(model, [b])} "
             f"(n={rating.respondents.get(b)}) agree: both sides below {threshold:g}%{bench}.",
-            RATED_POORLY_CITATION,
+            _rating_citation(model, a, b),
             functions=(a, b),
         )
 
