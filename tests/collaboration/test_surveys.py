@@ -219,6 +219,7 @@ def test_network_interfaces(workspace: Workspace) -> None:
                 pair = (min(g.group, o["key"]), max(g.group, o["key"]))
                 expected[pair] = expected.get(pair, 0) + o["count"]
     assert evidence == expected and evidence
+    assert sorted(workspace.surveys.works_with_counted()) == sorted(shown)
     ratings = {r.question: r for r in workspace.surveys.pair_ratings("pulse")}
     mi = ratings["marketing-it"]
     assert mi.pair == ("it", "marketing")

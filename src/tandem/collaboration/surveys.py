@@ -455,6 +455,21 @@ class Surveys:
                     evidence[pair] = evidence.get(pair, 0) + int(option["count"])
         return dict(sorted(evidence.items()))
 
+    def works_with_counted(self, survey: str | None = None) -> list[str]:
+        """The functions whose answers `works_with_evidence` counts; a pair missing from the
+        evidence where one side is not listed here is unknown (hidden), not "never meets"."""
+        name = survey or self._latest()
+        if name is None:
+            return []
+        results = self.results(name, by="function")
+        return [
+            str(cell.group)
+            for q in results.questions
+            if q.evidence == "works_with"
+            for cell in q.groups
+            if not cell.suppressed and cell.n
+        ]
+
     def pair_ratings(self, survey: str | None = None) -> list[PairRating]:
         """For each agreement question about a pair of functions: each side's share agreeing."""
         name = survey or self._latest()
