@@ -7,8 +7,9 @@ Every route here but `POST /api/session` (sign in) needs a session or a personal
 from fastapi import APIRouter
 
 from tandem.server.api import ownership, session, sources, users
+from tandem.server.api.schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 router.include_router(session.router)
 router.include_router(users.router)
 router.include_router(ownership.router)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from tandem.accounts import User
-from tandem.server.api.schemas import Done, Schema
+from tandem.server.api.schemas import Done, ErrorBody, Schema
 from tandem.server.api.users import UserPublic, user_public
 from tandem.server.auth import csrf_token, login_user, logout_user
 from tandem.server.deps import CurrentUser
@@ -33,7 +33,9 @@ def _session_public(request: Request, user: User) -> SessionPublic:
 @router.post(
     "/session",
     summary="Sign in with email and password (sets the session cookie)",
-    responses={401: {"description": "email or password is wrong"}, 429: {"description": "rate"}},
+    responses={
+        429: {"model": ErrorBody, "description": "Too many failed sign-ins; see Retry-After"}
+    },
 )
 async def sign_in(request: Request, body: LoginRequest) -> SessionPublic:
     user = await login_user(request, body.email, body.password)
