@@ -71,6 +71,7 @@ def test_remove(tandem: Tandem, ws_path: Path) -> None:
     run = tandem("sources", "remove", "chat", "-w", ws_path)
     assert run.exit_code == 0, run.stderr
     assert "removed source chat" in run.stdout
+    assert "rows stay" not in run.stdout
     assert tandem("sources", "list", "-w", ws_path, "--json").json() == []
     assert "no sources yet" in tandem("sources", "list", "-w", ws_path).stdout
 

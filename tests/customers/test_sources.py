@@ -146,3 +146,22 @@ def test_removing_a_function_drops_it_from_the_owners(workspace: Workspace) -> N
 
 def test_hash_key_is_sha256_hex() -> None:
     assert hash_key("abc") == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_remove_refuses_while_the_lake_holds_its_data(workspace: Workspace) -> None:
+    from datetime import UTC, datetime
+
+    from tandem.customers.spec import parse_body
+
+    workspace.sources.add("web", kind="web", owners=["it"])
+    workspace.sources.add("empty", kind="app", owners=["it"])
+    body = b'{"batch": [{"type": "track", "userId": "u", "event": "e"}, {"type": "track"}]}'
+    parsed = parse_body(body, endpoint="batch", source="web", received_at=datetime.now(UTC))
+    workspace.lake.append(parsed)
+    assert workspace.sources.stored_rows("web") == 2  # one event, one quarantined message
+    with pytest.raises(Conflict, match="source `web` has 2 rows in the lake") as refused:
+        workspace.sources.remove("web")
+    assert "rotate-key web" in (refused.value.detail or "")
+    assert workspace.sources.remove("empty") == 0
+    assert workspace.sources.remove("web", force=True) == 2
+    assert workspace.sources.list() == []

@@ -70,7 +70,7 @@ def track(message_id: str, user: str = "u1", **extra: Any) -> dict[str, Any]:
     return {"type": "track", "userId": user, "event": "Clicked", "messageId": message_id, **extra}
 
 
-# -- happy paths -------------------------------------------------------------------------------
+# -- happy paths ----------------------------------------------------------------------------------
 def test_track_is_stored_before_the_answer(ingest: Ingest) -> None:
     response = ingest.post(
         "track",
@@ -155,7 +155,7 @@ def test_an_empty_batch_is_fine_and_writes_nothing(ingest: Ingest) -> None:
     assert response.json() == {"success": True, "accepted": 0, "duplicates": 0}
 
 
-# -- authentication ------------------------------------------------------------------------------
+# -- authentication -------------------------------------------------------------------------------
 def test_write_key_in_the_body(ingest: Ingest) -> None:
     response = ingest.post("track", {**track("k-1"), "writeKey": ingest.key}, key=None)
     assert response.status_code == 200, response.text
@@ -249,7 +249,7 @@ def test_the_answer_lists_at_most_100_rejections(ingest: Ingest) -> None:
     assert len(ingest.quarantined()) == 150
 
 
-# -- size limits ---------------------------------------------------------------------------
+# -- size limits ----------------------------------------------------------------------------------
 def test_oversized_body_is_413(ingest: Ingest) -> None:
     big = {"batch": [track(f"o-{i}", properties={"pad": "x" * 20_000}) for i in range(30)]}
     response = ingest.post("batch", big)
@@ -278,7 +278,7 @@ def test_declared_length_over_the_limit_is_refused_before_reading(ingest: Ingest
     assert response.status_code == 413
 
 
-# -- the corpus: 4xx and a clear reason every time -------------------------------------------------
+# -- the corpus: 4xx and a clear reason every time ------------------------------------------------
 @pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
 def test_bad_input_corpus(ingest: Ingest, case: dict[str, Any]) -> None:
     raw = (CORPUS / case["file"]).read_bytes()
@@ -296,7 +296,7 @@ def test_bad_input_corpus(ingest: Ingest, case: dict[str, Any]) -> None:
             assert "ok-1" in stored
 
 
-# -- failures of the lake are 503, never a 200 ---------------------------------------------------
+# -- failures of the lake are 503, never a 200 ----------------------------------------------------
 class FailingWriter:
     """Stands in for the group-commit writer when its commit fails (disk full, ...)."""
 
@@ -334,7 +334,7 @@ def test_shutdown_flushes_and_later_requests_are_refused(workspace: Workspace) -
     assert "s-1" in {r["message_id"] for r in workspace.lake.events().to_pyarrow().to_pylist()}
 
 
-# -- OpenAPI -------------------------------------------------------------------------------
+# -- OpenAPI --------------------------------------------------------------------------------------
 def test_openapi_describes_the_endpoints(ingest: Ingest) -> None:
     doc = ingest.client.get("/api/openapi.json").json()
     batch = doc["paths"]["/v1/batch"]["post"]

@@ -132,19 +132,24 @@ def rotate_key(
 @app.command("remove")
 def remove(
     name: NameArgument,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Remove even if the lake holds its data (the data stays)."),
+    ] = False,
     workspace: WorkspaceOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Remove a source and its key.
+    """Remove a source and its key (refused while the lake holds its data, unless --force).
 
     Example: tandem sources remove old-newsletter
     """
     with open_workspace(workspace) as ws:
-        ws.sources.remove(name)
+        stored = ws.sources.remove(name, force=force)
     if json:
-        print_json({"removed": name})
+        print_json({"removed": name, "rows_kept_in_lake": stored})
         return
-    success(f"removed source {name}")
+    kept = f" ({stored:,} rows stay in the lake under its name)" if stored else ""
+    success(f"removed source {name}{kept}")
 
 
 def register(root: typer.Typer) -> None:

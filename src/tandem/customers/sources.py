@@ -224,11 +224,35 @@ class Sources:
         self._forget()
         return write_key
 
-    def remove(self, name: str) -> None:
-        """Remove a source and its key. Events it sent stay in the lake under its name."""
+    def remove(self, name: str, *, force: bool = False) -> int:
+        """Remove a source and its key; returns how many lake rows (events and quarantined
+        messages) carry its name.
+
+        Refused while the lake holds data from the source, unless `force`: the data is keyed by
+        the source's name, so a source added later under the same name would inherit it. To stop
+        a feed and keep its history, rotate its key instead."""
+        self.get(name)  # NotFound naming the known sources
+        stored = self.stored_rows(name)
+        if stored and not force:
+            raise Conflict(
+                f"source `{name}` has {stored:,} rows in the lake (events and quarantine)",
+                field="name",
+                detail=f"to cut the feed off and keep its history: tandem sources rotate-key "
+                f"{name}; to remove it anyway (its rows stay in the lake under this name): "
+                f"tandem sources remove {name} --force",
+            )
         with self.ws.session() as s:
             s.delete(self._source(s, name))
         self._forget()
+        return stored
+
+    def stored_rows(self, name: str) -> int:
+        """How many rows of the lake's `events` and `quarantine` tables carry this source."""
+        total = 0
+        for table_name in ("events", "quarantine"):
+            table = self.ws.lake.raw(table_name)
+            total += int(table.filter(table.source == name).count().execute())
+        return total
 
     # -- authenticating ----------------------------------------------------------------------
     def authenticate(self, write_key: str) -> SourceInfo | None:

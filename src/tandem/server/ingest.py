@@ -74,7 +74,7 @@ class CommitFailed(TandemError):
     error = "commit_failed"
 
 
-# -- the request body ----------------------------------------------------------------------------
+# -- the request body -----------------------------------------------------------------------------
 def _media_type(request: Request) -> str:
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";", 1)[0].strip().lower()
@@ -151,7 +151,7 @@ def _bad_body(message: str) -> InvalidInput:
     return InvalidInput(message, [Problem(message, field="body")])
 
 
-# -- the write key ---------------------------------------------------------------------------------
+# -- the write key --------------------------------------------------------------------------------
 def write_key_from_header(authorization: str | None) -> str | None:
     """The user of an HTTP Basic `Authorization` header (the password is ignored, as Segment
     does), or None when there is no such header."""
@@ -209,7 +209,7 @@ async def _authenticate(sources: Sources, write_key: str | None) -> SourceInfo:
     return info
 
 
-# -- answers ---------------------------------------------------------------------------------------
+# -- answers --------------------------------------------------------------------------------------
 def _json(body: dict[str, Any], status: int) -> Response:
     return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")
 
@@ -259,7 +259,7 @@ def result_response(
     return _json(body, 400)
 
 
-# -- the endpoints ---------------------------------------------------------------------------------
+# -- the endpoints --------------------------------------------------------------------------------
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the lake's group-commit writer with the app; flush and stop it on shutdown."""
@@ -331,7 +331,7 @@ async def _ingest(request: Request, endpoint: str) -> Response:
     return result_response(parsed.total, parsed.rejections, result)
 
 
-# -- OpenAPI ---------------------------------------------------------------------------------------
+# -- OpenAPI --------------------------------------------------------------------------------------
 _OBJECT: Final = {"type": "object", "additionalProperties": True}
 _TIME: Final = {"type": "string", "format": "date-time"}
 MESSAGE_SCHEMA: Final[dict[str, Any]] = {
