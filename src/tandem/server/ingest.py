@@ -49,9 +49,10 @@ MAX_COMPRESSED_BYTES: Final = MAX_BATCH_BYTES
 """A gzip body is refused above this many bytes before it is even decompressed."""
 MAX_REJECTIONS_SHOWN: Final = 100
 """An answer lists at most this many rejected messages (`rejected_count` has them all)."""
-JSON_TYPES: Final = ("application/json", "text/plain", "")
+JSON_TYPES: Final = ("application/json", "text/plain", "application/x-www-form-urlencoded", "")
 """Content types taken as JSON: Segment's server SDKs send application/json; analytics.js sends
-text/plain (a "simple" request a browser sends without a CORS preflight); curl may send none."""
+text/plain (a "simple" request a browser sends without a CORS preflight); `curl -d` sends
+application/x-www-form-urlencoded unless told otherwise; some clients send none."""
 
 
 class Unauthorized(TandemError):
