@@ -79,3 +79,27 @@ def test_help_has_examples(tandem: Tandem) -> None:
         run = tandem("initiative", *cmd, "--help")
         assert run.exit_code == 0
         assert "Example: tandem initiative" in run.stdout
+
+
+def test_import(tandem: Tandem, ws_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "initiatives.yaml"
+    path.write_text(
+        "initiatives:\n"
+        "  - key: app\n"
+        "    owners: [marketing, it]\n"
+        "    kpis:\n"
+        "      - key: rating\n"
+        "        target: 4.5\n"
+        "        history: [{date: 2026-04-01, value: 3.9}]\n",
+        encoding="utf-8",
+    )
+    run = tandem("initiative", "import", path, "-w", ws_path)
+    assert run.exit_code == 0, run.stderr
+    assert "imported 1 initiative: app" in run.stdout
+    data = tandem("initiative", "show", "app", "--json", "-w", ws_path).json()
+    assert data["kpis"][0]["history"] == [{"date": "2026-04-01", "value": 3.9, "note": ""}]
+    path.write_text("initiatives:\n  - key: app\n    owners: [it]\n", encoding="utf-8")
+    run = tandem("initiative", "import", path, "--json", "-w", ws_path)
+    assert run.exit_code == 1
+    assert run.json()["problems"][0]["line"] == 3
+    assert "at least 2 owning functions" in run.json()["problems"][0]["message"]

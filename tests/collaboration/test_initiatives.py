@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from tandem import Workspace
 from tandem.collaboration.initiatives import InitiativeInfo, MemberSpec, evaluate
-from tandem.errors import Conflict, InvalidValue, NotFound
+from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound
 
 
 def _add(ws: Workspace, key: str = "app", **kw: object) -> InitiativeInfo:
@@ -239,3 +240,71 @@ def test_one_way_needs_two_live_initiatives() -> None:
     )
     assert [f.rule for f in one_way] == ["initiatives-one-way"]
     assert "none comes bottom-up" in one_way[0].why
+
+
+GOOD_FILE = """\
+initiatives:
+  - key: app
+    title: App relaunch
+    owners: [marketing, it]
+    customer_facing: true
+    status: active
+    start: 2026-03-01
+    team:
+      - {name: Bo Berg, function: it, role: Mobile lead}
+    kpis:
+      - key: rating
+        target: 4.5
+        unit: stars
+        history:
+          - {date: 2026-06-01, value: 4.2, note: release 2}
+          - {date: 2026-04-01, value: 3.9}
+      - key: mit
+        target: 50
+        measure: survey:pulse:marketing-it
+  - key: skills
+    owners: [hr, it]
+    origin: bottom-up
+"""
+
+
+def test_import_adds_and_replaces(workspace: Workspace, tmp_path: Path) -> None:
+    workspace.surveys.create("pulse", "digital-pulse")
+    _add(workspace, "app", owners=["digital", "pr"], members=[MemberSpec("Old", "pr")])
+    _add(workspace, "kept")
+    path = tmp_path / "initiatives.yaml"
+    path.write_text(GOOD_FILE, encoding="utf-8")
+    assert workspace.initiatives.import_file(path) == ["app", "skills"]
+    app = workspace.initiatives.get("app")
+    assert app.owners == ("marketing", "it") and app.title == "App relaunch"
+    assert [(m.name, m.role) for m in app.members] == [("Bo Berg", "Mobile lead")]
+    rating = app.kpis[0]
+    assert [(d.isoformat(), v, n) for d, v, n in rating.history] == [
+        ("2026-04-01", 3.9, ""),
+        ("2026-06-01", 4.2, "release 2"),
+    ]
+    assert app.kpis[1].measure == "survey:pulse:marketing-it"
+    assert [i.key for i in workspace.initiatives.list()] == ["kept", "app", "skills"]
+    # importing again gives the same result, not duplicates
+    workspace.initiatives.import_file(path)
+    assert workspace.initiatives.get("app") == app
+
+
+def test_import_is_all_or_nothing_with_lines(workspace: Workspace, tmp_path: Path) -> None:
+    bad = GOOD_FILE.replace("owners: [hr, it]", "owners: [hr]").replace(
+        "measure: survey:pulse:marketing-it", "measure: segment:loyal"
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"\(2 problems\); nothing was changed") as info:
+        workspace.initiatives.import_file(path)
+    assert [(p.line, p.field) for p in info.value.problems] == [
+        (19, "initiatives[0].kpis[1].measure"),
+        (21, "initiatives[1].owners"),
+    ]
+    assert "issue 5" in info.value.problems[0].message
+    assert workspace.initiatives.list() == []
+    path.write_text(GOOD_FILE.replace("status: active", "status: late"), encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        workspace.initiatives.import_file(path)
+    assert info.value.problems[0].message.startswith("unknown status `late`")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -262,6 +263,26 @@ def update(
         print_json(item.to_dict())
         return
     success(f"updated initiative {item.key}")
+
+
+@app.command("import")
+def import_(
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Initiatives YAML file.", dir_okay=False)
+    ],
+    workspace: WorkspaceOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Add or replace the initiatives of a YAML file, KPIs and history included, all or nothing.
+
+    Example: tandem initiative import initiatives.yaml
+    """
+    with open_workspace(workspace) as ws:
+        keys = ws.initiatives.import_file(path)
+    if json:
+        print_json({"imported": keys})
+        return
+    success(f"imported {len(keys)} initiative{'s' if len(keys) != 1 else ''}: {', '.join(keys)}")
 
 
 @app.command()

@@ -13,8 +13,10 @@ import builtins
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,10 +30,11 @@ from tandem.db.models import (
     KpiValue,
     Person,
 )
-from tandem.errors import Conflict, InvalidValue, NotFound
+from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem, TandemError
 from tandem.ownership.catalogue import key_problem
 from tandem.ownership.citations import Citation
 from tandem.ownership.findings import SEVERITY_ORDER, Finding
+from tandem.yamlfile import PathPart, YamlDocument
 
 if TYPE_CHECKING:
     from tandem.workspace import Workspace
@@ -382,6 +385,100 @@ class Initiatives:
             s.expire(row, ["values"])
             return self._kpi_info(row)
 
+    def import_file(self, path: str | Path) -> builtins.list[str]:
+        """Add or replace the initiatives a YAML file lists (KPIs and history included), all or
+        nothing; initiatives the file does not list are kept. Returns the keys imported."""
+        doc = YamlDocument.read(Path(path), what="initiatives file")
+        return self.import_document(doc)
+
+    def import_document(self, doc: YamlDocument) -> builtins.list[str]:
+        parsed = doc.validate(InitiativesFile, what="initiatives file")
+        problems: builtins.list[Problem] = []
+        seen: set[str] = set()
+        for i, entry in enumerate(parsed.initiatives):
+            if entry.key in seen:
+                problems.append(
+                    doc.problem(f"initiative `{entry.key}` is listed twice", ["initiatives", i])
+                )
+            seen.add(entry.key)
+            for j, kpi in enumerate(entry.kpis):
+                where: builtins.list[PathPart] = ["initiatives", i, "kpis", j, "measure"]
+                try:
+                    _kpis.check_readable(self.ws, _kpis.parse_measure(kpi.measure))
+                except TandemError as exc:
+                    problems.append(doc.problem(exc.message, where))
+        with self.ws.session() as s:
+            for i, entry in enumerate(parsed.initiatives):
+                try:
+                    self._replace_from_file(s, entry)
+                except TandemError as exc:
+                    field = exc.field or ""
+                    parts: builtins.list[PathPart] = ["initiatives", i]
+                    if field in InitiativeEntry.model_fields:
+                        parts.append(field)
+                    problems.append(doc.problem(exc.message, parts))
+            if problems:
+                raise InvalidInput(
+                    f"{doc.source} is not a valid initiatives file ({len(problems)} problem"
+                    f"{'s' if len(problems) != 1 else ''}); nothing was changed",
+                    sorted(problems, key=lambda p: p.line or 0),
+                    source=doc.source,
+                )
+        return [e.key for e in parsed.initiatives]
+
+    def _replace_from_file(self, s: Session, entry: InitiativeEntry) -> None:
+        key = _key(entry.key)
+        _choice(entry.status, STATUSES, "status")
+        _choice(entry.origin, ORIGINS, "origin")
+        _dates(entry.start, entry.end)
+        old = s.scalars(select(Initiative).where(Initiative.key == key)).first()
+        if old is not None:
+            s.delete(old)
+            s.flush()
+        row = Initiative(
+            key=key,
+            title=_text(entry.title or key, "title", required=True),
+            goal=_text(entry.goal, "goal", limit=2000),
+            customer_facing=entry.customer_facing,
+            status=entry.status,
+            origin=entry.origin,
+            start_date=entry.start,
+            end_date=entry.end,
+        )
+        row.owners = _owners(s, entry.owners)
+        row.members = _members(s, [MemberSpec(m.name, m.function, m.role) for m in entry.team])
+        kpi_keys: set[str] = set()
+        for k in entry.kpis:
+            kpi_key = _key(k.key, "KPI")
+            if kpi_key in kpi_keys:
+                raise Conflict(f"`{key}` lists KPI `{kpi_key}` twice", field="kpis")
+            kpi_keys.add(kpi_key)
+            _choice(k.direction, _kpis.DIRECTIONS, "direction")
+            measure = _kpis.parse_measure(k.measure)
+            if k.history and not measure.manual:
+                raise InvalidValue(
+                    f"KPI `{kpi_key}` is measured by Tandem ({measure.text}); only manual KPIs "
+                    "have a history",
+                    field="kpis",
+                )
+            row.kpis.append(
+                Kpi(
+                    key=kpi_key,
+                    name=_text(k.name or kpi_key, "name", required=True),
+                    measure=measure.text,
+                    target=_number(k.target, "target"),
+                    direction=k.direction,
+                    baseline=None if k.baseline is None else _number(k.baseline, "baseline"),
+                    unit=_text(k.unit, "unit", limit=32),
+                    values=[
+                        KpiValue(reported_on=h.date, value=_number(h.value, "value"), note=h.note)
+                        for h in k.history
+                    ],
+                )
+            )
+        s.add(row)
+        s.flush()
+
     def _row(self, s: Session, key: str) -> Initiative:
         row = s.scalars(
             select(Initiative).options(*_loads()).where(Initiative.key == key.strip())
@@ -583,3 +680,50 @@ def evaluate(items: Sequence[InitiativeInfo], kinds: dict[str, str]) -> list[Fin
             )
         )
     return sorted(found, key=lambda f: SEVERITY_ORDER[f.severity])
+
+
+# -- the YAML file format ----------------------------------------------------------------------
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HistoryEntry(_Strict):
+    date: date
+    value: float
+    note: str = ""
+
+
+class KpiEntry(_Strict):
+    key: str
+    name: str | None = None
+    target: float
+    measure: str = _kpis.MANUAL
+    direction: str = "at_least"
+    baseline: float | None = None
+    unit: str = ""
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+
+class MemberEntry(_Strict):
+    name: str
+    function: str | None = None
+    role: str = ""
+
+
+class InitiativeEntry(_Strict):
+    key: str
+    title: str | None = None
+    goal: str = ""
+    owners: list[str]
+    customer_facing: bool = False
+    status: str = "proposed"
+    origin: str = "top-down"
+    start: date | None = None
+    end: date | None = None
+    team: list[MemberEntry] = Field(default_factory=list)
+    kpis: list[KpiEntry] = Field(default_factory=list)
+
+
+class InitiativesFile(_Strict):
+    version: int = 1
+    initiatives: list[InitiativeEntry]
