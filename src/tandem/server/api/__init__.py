@@ -6,7 +6,7 @@ Every route here but `POST /api/session` (sign in) needs a session or a personal
 
 from fastapi import APIRouter
 
-from tandem.server.api import ownership, session, sources, users
+from tandem.server.api import initiatives, network, ownership, session, sources, surveys, users
 from tandem.server.api.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
@@ -14,5 +14,8 @@ router.include_router(session.router)
 router.include_router(users.router)
 router.include_router(ownership.router)
 router.include_router(sources.router)
+router.include_router(surveys.router)
+router.include_router(network.router)
+router.include_router(initiatives.router)
 
 __all__ = ["router"]
