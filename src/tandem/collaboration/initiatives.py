@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tandem.collaboration import kpis as _kpis
@@ -210,6 +211,29 @@ class Initiatives:
             rows = list(s.scalars(query))
             return [self._info(s, row) for row in rows]
 
+    def participants(self) -> builtins.list[tuple[str, tuple[str, ...]]]:
+        """Each initiative's key and the functions taking part (owners, then team members'),
+        in two queries: what the couples network needs, without KPIs."""
+        with self.ws.session() as s:
+            keys = {fid: key for fid, key in s.execute(select(Function.id, Function.key))}
+            rows = s.execute(
+                select(Initiative.id, Initiative.key, InitiativeOwner.function_id)
+                .join(InitiativeOwner, InitiativeOwner.initiative_id == Initiative.id)
+                .order_by(Initiative.id, InitiativeOwner.position)
+            ).all()
+            members = s.execute(
+                select(InitiativeMember.initiative_id, InitiativeMember.function_id).order_by(
+                    InitiativeMember.initiative_id, InitiativeMember.id
+                )
+            ).all()
+        out: dict[int, tuple[str, dict[str, None]]] = {}
+        for iid, key, fid in rows:
+            out.setdefault(iid, (key, {}))[1][keys[fid]] = None
+        for iid, fid in members:
+            if iid in out:
+                out[iid][1][keys[fid]] = None
+        return [(key, tuple(fns)) for key, fns in out.values()]
+
     def get(self, key: str) -> InitiativeInfo:
         with self.ws.session() as s:
             return self._info(s, self._row(s, key))
@@ -258,7 +282,10 @@ class Initiatives:
             row.owners = _owners(s, owners)
             row.members = _members(s, members)
             s.add(row)
-            s.flush()
+            try:
+                s.flush()
+            except IntegrityError:  # another process added the same key just now
+                raise Conflict(f"an initiative `{key}` already exists", field="key") from None
             return self._info(s, row)
 
     def update(

@@ -147,9 +147,9 @@ def source_evidence(ctx: EvidenceContext) -> Evidence:
 @evidence_kind("initiatives", "initiatives worked on together", "initiatives")
 def initiative_evidence(ctx: EvidenceContext) -> Evidence:
     out = Evidence("initiatives")
-    for item in ctx.workspace.initiatives.list():
-        for a, b in combinations(sorted(item.functions), 2):
-            out.add(a, b, 1.0, f"initiative {item.key}")
+    for key, functions in ctx.workspace.initiatives.participants():
+        for a, b in combinations(sorted(functions), 2):
+            out.add(a, b, 1.0, f"initiative {key}")
     return out
 
 
