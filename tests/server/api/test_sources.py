@@ -11,6 +11,13 @@ import pytest
 from tandem.customers.spec import parse_body
 from tests.server.api.support import Api
 
+# The lake (Ibis 12 on DuckDB 2, deltalake 1.6) still calls deprecated methods when it reads or
+# appends: not these tests' subject.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:`partition_filters` is deprecated:DeprecationWarning"),
+]
+
 ADMIN = "admin@example.com"
 MARKETING = "marketing@example.com"
 IT = "it@example.com"
@@ -39,10 +46,6 @@ def counts(api: Api, email: str) -> dict[str, int | None]:
     return {row["source"]: row["events"] for row in answer.json()}
 
 
-# The lake (Ibis 12 on DuckDB 2, deltalake 1.6) still calls deprecated methods: not this test's
-# subject.
-@pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
-@pytest.mark.filterwarnings("ignore:`partition_filters` is deprecated:DeprecationWarning")
 def test_event_counts_follow_who_may_see_the_data(api: Api) -> None:
     api.ws.sources.add("web", kind="web", owners=["marketing", "it"])
     api.ws.sources.add("people", kind="hr", owners=["hr"])
