@@ -217,6 +217,11 @@ def test_survey_answers_and_poor_ratings(ws: Workspace) -> None:
     # at 10% marketing-IT (33% and 17%) is no longer poor; digital-IT (0% and 0%) still is
     strict = ws.network.show(["survey"], threshold=10).findings
     assert [f.functions for f in strict if f.rule == "couple-rated-poorly"] == [("it", "digital")]
+    # against the Forrester figures (marketing-IT 17%, digital-IT 25%): marketing's 33% is above
+    versus = ws.network.show(["survey"], versus_benchmark=True).findings
+    poor = [f for f in versus if f.rule == "couple-rated-poorly"]
+    assert [f.functions for f in poor] == [("it", "digital")]
+    assert "below the Forrester figure (25% agree)" in poor[0].why
 
 
 def test_a_side_hidden_for_anonymity_is_not_evidence(ws: Workspace) -> None:

@@ -79,6 +79,14 @@ def show(
         float,
         typer.Option("--threshold", help="Agreement (%) below which a side rates a couple poorly."),
     ] = POOR_RATING,
+    versus_benchmark: Annotated[
+        bool,
+        typer.Option(
+            "--versus-benchmark",
+            help="A side rates a couple poorly below the Forrester figure for the question "
+            "(where there is one) instead of --threshold.",
+        ),
+    ] = False,
     workspace: WorkspaceOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -87,7 +95,9 @@ def show(
     Example: tandem network show --evidence responsibilities --json
     """
     with open_workspace(workspace) as ws:
-        report = ws.network.show(evidence, survey=survey, threshold=threshold)
+        report = ws.network.show(
+            evidence, survey=survey, threshold=threshold, versus_benchmark=versus_benchmark
+        )
     if json:
         print_json(report.to_dict())
         return

@@ -365,28 +365,38 @@ def _isolated(model: OwnershipModel, report: _Draft) -> Iterable[Finding]:
 
 
 def _rated_poorly(
-    model: OwnershipModel, ratings: Sequence[PairRating], threshold: float
+    model: OwnershipModel,
+    ratings: Sequence[PairRating],
+    threshold: float,
+    *,
+    versus_benchmark: bool = False,
 ) -> Iterable[Finding]:
+    """Both sides agree less than `threshold` percent (or, with `versus_benchmark`, less than
+    the Forrester figure for that question, where there is one)."""
     order = {f.key: i for i, f in enumerate(model.functions)}
     for rating in ratings:
         a, b = sorted(rating.pair, key=lambda k: (order.get(k, len(order)), k))
         share_a, share_b = rating.shares.get(a), rating.shares.get(b)
         if share_a is None or share_b is None:
             continue  # a side hidden for anonymity (or silent) is no evidence either way
-        if share_a * 100 >= threshold or share_b * 100 >= threshold:
+        figure = rating.benchmark_percent
+        use_figure = versus_benchmark and figure is not None
+        bar = float(figure) if use_figure and figure is not None else threshold
+        if share_a * 100 >= bar or share_b * 100 >= bar:
             continue
-        bench = (
-            f" ({rating.benchmark_percent}% agree in the Forrester survey)"
-            if rating.benchmark_percent is not None
-            else ""
-        )
+        if use_figure:
+            bench = f" the Forrester figure ({figure}% agree)"
+        elif figure is not None:
+            bench = f" {threshold:g}% ({figure}% agree in the Forrester survey)"
+        else:
+            bench = f" {threshold:g}%"
         yield Finding(
             "couple-rated-poorly",
             "high",
             f"{_names(model, [a])} and {_names(model, [b])} both rate their collaboration poorly",
             f"Asked \u201c{rating.text}\u201d, {share_a:.0%} of {_names(model, [a])} "
             f"(n={rating.respondents.get(a)}) and {share_b:.0%} of {_names(model, [b])} "
-            f"(n={rating.respondents.get(b)}) agree: both sides below {threshold:g}%{bench}.",
+            f"(n={rating.respondents.get(b)}) agree: both sides below{bench}.",
             _rating_citation(model, a, b),
             functions=(a, b),
         )
@@ -412,6 +422,7 @@ class Network:
         *,
         survey: str | None = None,
         threshold: float = POOR_RATING,
+        versus_benchmark: bool = False,
     ) -> NetworkReport:
         kinds = _evidence_kinds(evidence)
         if not 0 <= threshold <= 100:
@@ -450,7 +461,9 @@ class Network:
         findings = [*_never_meet(model, draft), *_hub_reach(model, draft), *_isolated(model, draft)]
         if "survey" in kinds:
             ratings = self.ws.surveys.pair_ratings(survey)
-            findings.extend(_rated_poorly(model, ratings, threshold))
+            findings.extend(
+                _rated_poorly(model, ratings, threshold, versus_benchmark=versus_benchmark)
+            )
         return NetworkReport(
             functions=measures,
             evidence=kinds,
