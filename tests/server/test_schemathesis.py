@@ -46,6 +46,7 @@ def _check(operation: Any, token: str) -> None:
 # Ibis 12 on DuckDB 2 calls a deprecated DuckDB method when it reads a lake table's schema (the
 # lake's concern, not the API's): tolerated here so the API's own behaviour is what is tested.
 @pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:The 'future.infer_string' option:Warning")
 def test_api_conforms_to_its_schema(workspace: Workspace) -> None:
     with cheap_hashing():
         workspace.accounts.add(ADMIN, function="it", role="admin", password=PASSWORD)

@@ -16,6 +16,7 @@ from tests.server.api.support import Api
 pytestmark = [
     pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:`partition_filters` is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:The 'future.infer_string' option:Warning"),
 ]
 
 ADMIN = "admin@example.com"
@@ -63,6 +64,10 @@ def test_event_counts_follow_who_may_see_the_data(api: Api) -> None:
         ("people", True),
         ("web", False),
     ]
+    kept = api.call(ADMIN, "DELETE", "/api/sources/web")
+    assert kept.status_code == 409 and "3 rows in the lake" in kept.json()["detail"]
+    forced = api.call(ADMIN, "DELETE", "/api/sources/web?force=true")
+    assert forced.status_code == 200 and "3 rows stay" in forced.json()["detail"]
 
 
 def test_editors_add_sources_their_function_owns_and_rotate_their_keys(api: Api) -> None:
@@ -81,7 +86,8 @@ def test_editors_add_sources_their_function_owns_and_rotate_their_keys(api: Api)
     assert api.ws.sources.authenticate_uncached(rotated.json()["write_key"]) is not None
     shared = api.call(IT, "PUT", "/api/sources/app/owners", json={"owners": ["it", "marketing"]})
     assert shared.json()["owners"] == ["it", "marketing"]
-    assert api.call(MARKETING, "DELETE", "/api/sources/app").status_code == 200
+    removed = api.call(MARKETING, "DELETE", "/api/sources/app")
+    assert removed.status_code == 200 and "0 rows stay" in removed.json()["detail"]
     assert api.call(ADMIN, "GET", "/api/sources/app").status_code == 404
 
 

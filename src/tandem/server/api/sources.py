@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from tandem.accounts import User
@@ -143,8 +143,18 @@ def rotate_key(ws: WorkspaceDep, user: CurrentUser, name: SourceName) -> SourceW
     return SourceWithKey(**_public(info, _visible(user, info)).model_dump(), write_key=write_key)
 
 
-@router.delete("/sources/{name}", summary="Remove a source (its events stay in the lake)")
-def remove_source(ws: WorkspaceDep, user: CurrentUser, name: SourceName) -> Done:
+@router.delete(
+    "/sources/{name}",
+    summary="Remove a source (refused while the lake holds its rows, unless force=true)",
+)
+def remove_source(
+    ws: WorkspaceDep,
+    user: CurrentUser,
+    name: SourceName,
+    force: Annotated[
+        bool, Query(description="Remove it even though the lake holds its rows (they stay).")
+    ] = False,
+) -> Done:
     _editable(ws, user, name)
-    ws.sources.remove(name)
-    return Done(detail=f"removed source {name}")
+    stored = ws.sources.remove(name, force=force)
+    return Done(detail=f"removed source {name} ({stored:,} rows stay in the lake)")
