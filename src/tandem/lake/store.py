@@ -8,6 +8,7 @@ concurrency orders their commits and a conflicting commit is retried here.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -105,13 +106,18 @@ class Lake:
     def table(self, name: str) -> DeltaTable:
         """The Delta table `name` at its latest version, created (empty) on first use."""
         with self._lock:
-            table = self._tables.get(name)
-            if table is None:
-                table = self._open_or_create(name)
-                self._tables[name] = table
-            else:
-                _guard(table.update_incremental, f"read the {name} table")
-            return table
+            return self._table(name)
+
+    def _table(self, name: str) -> DeltaTable:
+        """`table` for callers holding the lock (or running for a caller that holds it: a
+        stream's producer runs on deltalake's thread while the caller waits)."""
+        table = self._tables.get(name)
+        if table is None:
+            table = self._open_or_create(name)
+            self._tables[name] = table
+        else:
+            _guard(table.update_incremental, f"read the {name} table")
+        return table
 
     def _open_or_create(self, name: str) -> DeltaTable:
         path = self.table_path(name)
@@ -162,7 +168,9 @@ class Lake:
         counts = {"accepted": 0, "duplicates": 0}
         quarantines: list[pa.Table] = []
 
-        def batches() -> Iterator[pa.RecordBatch]:
+        failures: list[BaseException] = []
+
+        def chunk_batches() -> Iterator[pa.RecordBatch]:
             for events, quarantine in chunks:
                 if quarantine.num_rows:
                     quarantines.append(quarantine)
@@ -175,9 +183,52 @@ class Lake:
                 chosen = events.filter(keep) if keep is not None else events
                 yield from chosen.to_batches()
 
+        # deltalake pulls the batches on its own (tokio) thread, where calling deltalake again
+        # (the dedupe index refreshes the table) is not allowed: a Python thread produces them.
+        handoff: queue.Queue[object] = queue.Queue(maxsize=4)
+        stop = threading.Event()
+        end = object()
+
+        def put(item: object) -> bool:
+            while not stop.is_set():
+                try:
+                    handoff.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for batch in chunk_batches():
+                    if not put(batch):
+                        return
+            except BaseException as exc:  # re-raised below as itself, not as a Delta error
+                failures.append(exc)
+            put(end)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            while True:
+                item = handoff.get()
+                if item is end:
+                    if failures:
+                        raise RuntimeError("the producer of the import failed")
+                    return
+                yield item
+
         with self._lock:
+            producer = threading.Thread(target=produce, name="tandem-lake-stream", daemon=True)
+            producer.start()
             reader = pa.RecordBatchReader.from_batches(SCHEMAS[EVENTS], batches())
-            version = self._write_events(reader)
+            try:
+                version = self._write_events(reader)
+            except Exception:
+                if failures:
+                    raise failures[0] from None
+                raise
+            finally:
+                stop.set()
+                producer.join()
             self._write_quarantine(quarantines)
         return WriteResult(
             accepted=counts["accepted"],
@@ -192,7 +243,7 @@ class Lake:
         a failed commit resets the index."""
         if not events.num_rows:
             return None, [0 for _ in sizes]
-        table = self.table(EVENTS)
+        table = self._table(EVENTS)
         sources = pc.unique(events.column("source")).to_pylist()
         self._index.catch_up(table, sources)
         ids = events.column("message_id").to_pylist()
@@ -216,7 +267,7 @@ class Lake:
     def _write_events(self, data: pa.Table | pa.RecordBatchReader) -> int | None:
         if isinstance(data, pa.Table) and not data.num_rows:
             return None
-        table = self.table(EVENTS)
+        table = self._table(EVENTS)
         try:
             self._commit(table, EVENTS, data)
         except BaseException:
@@ -233,13 +284,16 @@ class Lake:
     def _write_quarantine(self, tables: list[pa.Table]) -> None:
         rows = [t for t in tables if t.num_rows]
         if rows:
-            self._commit(self.table(QUARANTINE), QUARANTINE, pa.concat_tables(rows))
+            self._commit(self._table(QUARANTINE), QUARANTINE, pa.concat_tables(rows))
 
     def _commit(self, table: DeltaTable, name: str, data: pa.Table | pa.RecordBatchReader) -> None:
         attempt = 0
         while True:
             try:
-                write_deltalake(table, data, mode="append", partition_by=PARTITIONS[name])
+                # A stream is written through a handle of its own: its producer dedupes against
+                # (and so refreshes) the lake's handle while deltalake holds the one it writes to.
+                target = self.table_path(name) if isinstance(data, pa.RecordBatchReader) else table
+                write_deltalake(target, data, mode="append", partition_by=PARTITIONS[name])
                 return
             except CommitFailedError as exc:
                 attempt += 1

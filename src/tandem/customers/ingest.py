@@ -1,0 +1,756 @@
+"""File ingest: NDJSON, JSON, CSV and Parquet files into the lake, streamed and vectorised.
+
+A file is read in chunks (never whole, except the JSON format: see below). Each chunk becomes a
+table of (row, message JSON text); one DuckDB query per chunk applies the rules of
+`tandem.customers.spec` to every row at once and produces the `events` rows and, for the rows that
+break a rule, a reason and field. The whole file is written as ONE Delta commit to `events` (the
+chunks stream into it), then one commit of the rejected rows to `quarantine`: a failure part-way
+leaves nothing behind, and importing the same file again stores nothing new (a row without a
+messageId gets a hash of the source and the row's text).
+
+Every row read is accounted for: accepted + rejected + duplicates = rows read.
+
+- ndjson: one message per line; blank lines are not rows; a UTF-8 BOM is skipped; a line that is
+  not UTF-8, not JSON or not an object is rejected with the reason.
+- json: a JSON array of messages or an object with a `batch` list. Read whole (streaming a single
+  JSON document is not worth its complexity here): use NDJSON for files larger than memory.
+- csv: a header row; every cell is text (an empty cell is missing). Without a mapping, columns are
+  Segment fields (`type`, `userId`, `event`, `timestamp`, ...) and dotted columns build objects
+  (`properties.price`, `traits.email`, `context.ip`). A row with the wrong number of cells or
+  bytes that are not UTF-8 is rejected.
+- parquet: as CSV, with the file's own column types; struct columns become objects.
+
+With a mapping (`tandem.customers.mapping`), each CSV/Parquet/NDJSON record becomes an `identify`
+message built from the mapping's columns.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import msgspec
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+from tandem.customers.mapping import Mapping
+from tandem.customers.spec import MAX_MESSAGE_BYTES, MESSAGE_TYPES
+from tandem.errors import InvalidInput, InvalidValue, Problem
+from tandem.lake.schema import EVENTS_SCHEMA, QUARANTINE_SCHEMA, UTC_MICROS
+from tandem.lake.store import Lake
+
+FORMATS = ("ndjson", "json", "csv", "parquet")
+EXTENSIONS = {
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".json": "json",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+CHUNK_ROWS = 250_000
+"""Rows per chunk (one DuckDB query each) for CSV and Parquet."""
+CHUNK_BYTES = 32 * 1024 * 1024
+"""Bytes per chunk for NDJSON and CSV reading."""
+
+Progress = Callable[[int, int | None], None]
+"""Called with (done, total) after each chunk; units are bytes (ndjson/json/csv) or rows."""
+
+MESSAGE_FIELDS = (
+    "type",
+    "messageId",
+    "userId",
+    "anonymousId",
+    "groupId",
+    "previousId",
+    "event",
+    "name",
+    "traits",
+    "properties",
+    "context",
+    "timestamp",
+    "originalTimestamp",
+    "sentAt",
+    "receivedAt",
+)
+OBJECT_PREFIXES = ("traits.", "properties.", "context.")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The summary of one file import."""
+
+    file: str
+    source: str
+    format: str
+    rows: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    version: int | None
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def guess_format(path: Path) -> str:
+    """The format from the file name's extension, or InvalidValue naming the choices."""
+    suffixes = [s.lower() for s in path.suffixes]
+    for suffix in reversed(suffixes):
+        if suffix in EXTENSIONS:
+            return EXTENSIONS[suffix]
+    raise InvalidValue(
+        f"cannot tell the format of {path.name} from its extension",
+        field="format",
+        detail=f"pass --format ({', '.join(FORMATS)})",
+    )
+
+
+def ingest_file(
+    lake: Lake,
+    path: str | os.PathLike[str],
+    *,
+    source: str,
+    format: str | None = None,
+    mapping: Mapping | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    chunk_bytes: int = CHUNK_BYTES,
+    on_progress: Progress | None = None,
+) -> IngestResult:
+    """Import one file into `events` (one commit) and its rejected rows into `quarantine`."""
+    started = time.perf_counter()
+    file = Path(path)
+    if not file.is_file():
+        what = "is a folder, not a file" if file.is_dir() else "does not exist"
+        raise InvalidValue(f"{file} {what}", field="file")
+    if not source.strip():
+        raise InvalidValue("the source name cannot be empty", field="source")
+    kind = format or guess_format(file)
+    if kind not in FORMATS:
+        raise InvalidValue(
+            f"unknown format {kind!r}; use one of {', '.join(FORMATS)}", field="format"
+        )
+    if mapping is not None and kind == "json":
+        raise InvalidValue(
+            "a mapping applies to csv, parquet or ndjson records, not to the json format",
+            field="mapping",
+        )
+    reader = _READERS[kind](file, chunk_rows=chunk_rows, chunk_bytes=chunk_bytes)
+    validator = _Validator(source=source, origin=f"file:{file.name}", mapping=mapping)
+    counts = {"rows": 0}
+    progress = on_progress or (lambda done, total: None)
+
+    def chunks() -> Iterator[tuple[pa.Table, pa.Table]]:
+        try:
+            for chunk in reader.chunks(validator.check_columns):
+                counts["rows"] += chunk.rows.num_rows + len(chunk.broken)
+                events, quarantine = validator.validate(chunk)
+                yield events, quarantine
+                progress(chunk.done, reader.total)
+        finally:
+            validator.close()
+
+    written = lake.append_stream(chunks())
+    seconds = time.perf_counter() - started
+    return IngestResult(
+        file=str(file),
+        source=source,
+        format=kind,
+        rows=counts["rows"],
+        accepted=written.accepted,
+        rejected=written.rejected,
+        duplicates=written.duplicates,
+        version=written.version,
+        seconds=round(seconds, 3),
+    )
+
+
+# -- readers: files -> chunks of (row, JSON text) or (row, columns) -----------------------------
+@dataclass
+class Broken:
+    """A row that could not even be read as a record (bad bytes, wrong number of cells)."""
+
+    index: int | None
+    reason: str
+    raw: str
+
+
+@dataclass
+class Chunk:
+    rows: pa.Table
+    """Either `row` + `line` (JSON message text), or `row` + the file's columns (records)."""
+    broken: list[Broken]
+    done: int
+    records: bool
+    """True when `rows` holds columns (CSV/Parquet) rather than JSON text."""
+
+
+ColumnCheck = Callable[[list[str], str], None]
+
+
+class _Reader:
+    total: int | None = None
+
+    def __init__(self, path: Path, *, chunk_rows: int, chunk_bytes: int):
+        self.path = path
+        self.chunk_rows = chunk_rows
+        self.chunk_bytes = chunk_bytes
+
+    def chunks(self, check_columns: ColumnCheck) -> Iterator[Chunk]:  # pragma: no cover
+        raise NotImplementedError
+
+
+class _NdjsonReader(_Reader):
+    def chunks(self, check_columns: ColumnCheck) -> Iterator[Chunk]:
+        self.total = self.path.stat().st_size
+        line_no, done, carry, first = 0, 0, b"", True
+        with self.path.open("rb") as handle:
+            while True:
+                block = handle.read(self.chunk_bytes)
+                done += len(block)
+                if not block:
+                    break
+                data = carry + block
+                if first:
+                    data = data.removeprefix(b"\xef\xbb\xbf")
+                    first = False
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    carry = data
+                    continue
+                carry, data = data[cut + 1 :], data[:cut]
+                yield _lines_chunk(data, line_no, done)
+                line_no += data.count(b"\n") + 1
+        if carry:
+            yield _lines_chunk(carry, line_no, done)
+
+
+def _lines_chunk(data: bytes, line_no: int, done: int) -> Chunk:
+    """Complete lines -> a chunk of (row = 1-based line number, line text); blank lines skipped,
+    lines that are not UTF-8 set aside as broken."""
+    lines = pc.split_pattern(pa.array([data], pa.large_binary()), b"\n").flatten()
+    numbers = pa.array(range(line_no + 1, line_no + 1 + len(lines)), pa.int64())
+    broken: list[Broken] = []
+    try:
+        text = lines.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        values = lines.to_pylist()
+        good = []
+        for number, value in zip(numbers.to_pylist(), values, strict=True):
+            try:
+                value.decode("utf-8")
+                good.append(True)
+            except UnicodeDecodeError as exc:
+                good.append(False)
+                if value.strip():
+                    broken.append(
+                        Broken(
+                            number,
+                            f"the row is not UTF-8 text (byte 0x{value[exc.start]:02x} at "
+                            f"column {exc.start + 1})",
+                            value.decode("utf-8", errors="replace").rstrip("\r"),
+                        )
+                    )
+        mask = pa.array(good, pa.bool_())
+        text = lines.filter(mask).cast(pa.large_string())
+        numbers = numbers.filter(mask)
+    text = pc.utf8_rtrim(text, characters="\r")
+    keep = pc.not_equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
+    rows = pa.table({"row": numbers.filter(keep), "line": text.filter(keep).cast(pa.string())})
+    return Chunk(rows, broken, done, records=False)
+
+
+class _JsonReader(_Reader):
+    def chunks(self, check_columns: ColumnCheck) -> Iterator[Chunk]:
+        raw = self.path.read_bytes()
+        self.total = len(raw)
+        try:
+            data = msgspec.json.decode(raw.removeprefix(b"\xef\xbb\xbf"))
+        except RecursionError:
+            raise _file_error(self.path, "the JSON is nested too deeply") from None
+        except msgspec.DecodeError as exc:
+            if not raw.strip():
+                return
+            raise _file_error(self.path, f"not valid JSON: {exc}") from None
+        messages = data.get("batch") if isinstance(data, dict) else data
+        if not isinstance(messages, list):
+            raise _file_error(
+                self.path,
+                "a JSON file must hold an array of messages or an object with a `batch` list",
+            )
+        encoder = msgspec.json.Encoder()
+        for start in range(0, len(messages), self.chunk_rows):
+            part = messages[start : start + self.chunk_rows]
+            lines = [encoder.encode(m).decode() for m in part]
+            rows = pa.table(
+                {
+                    "row": pa.array(range(start + 1, start + 1 + len(part)), pa.int64()),
+                    "line": pa.array(lines, pa.string()),
+                }
+            )
+            yield Chunk(rows, [], self.total, records=False)
+
+
+class _CsvReader(_Reader):
+    def chunks(self, check_columns: ColumnCheck) -> Iterator[Chunk]:
+        import pyarrow.csv as csv  # type: ignore[import-untyped]
+
+        self.total = self.path.stat().st_size
+        if self.total == 0:
+            return
+        broken: list[Broken] = []
+        seen = {"rows": 0}
+
+        def invalid(row: Any) -> str:
+            broken.append(
+                Broken(
+                    seen["rows"] + len(broken) + 1,
+                    f"the row has {row.actual_columns} cells; the header has "
+                    f"{row.expected_columns}",
+                    str(row.text),
+                )
+            )
+            return "skip"
+
+        read = csv.ReadOptions(block_size=min(self.chunk_bytes, 1 << 30))
+        parse = csv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid)
+        try:
+            names = _csv_header(self.path, csv, read, parse)
+            check_columns(names, "the CSV header")
+            convert = csv.ConvertOptions(
+                column_types={name: pa.binary() for name in names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                null_values=[""],
+            )
+            stream = csv.open_csv(
+                self.path, read_options=read, parse_options=parse, convert_options=convert
+            )
+            while True:
+                try:
+                    batch = stream.read_next_batch()
+                except StopIteration:
+                    break
+                binary = pa.Table.from_batches([batch])
+                table, bad_text = _decode_binary_columns(binary)
+                start = seen["rows"] + len(broken)
+                numbers = pa.array(range(start + 1, start + 1 + table.num_rows), pa.int64())
+                seen["rows"] += table.num_rows
+                rows = table.add_column(0, "row", numbers)
+                rows, undecodable = _split_undecodable(rows, binary, bad_text)
+                taken, broken[:] = [*broken, *undecodable], []
+                yield Chunk(rows, taken, self.total, records=True)  # no read position in pyarrow
+        except pa.ArrowInvalid as exc:
+            raise _file_error(self.path, f"cannot read the CSV: {exc}") from None
+        if broken:
+            yield Chunk(pa.table({"row": pa.array([], pa.int64())}), broken, self.total, True)
+
+
+def _csv_header(path: Path, csv: Any, read: Any, parse: Any) -> list[str]:
+    quiet = csv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda row: "skip")
+    stream = csv.open_csv(path, read_options=read, parse_options=quiet)
+    names = [str(n) for n in stream.schema.names]
+    stream.close()
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise _file_error(path, f"the CSV header repeats the columns {', '.join(duplicates)}")
+    return names
+
+
+def _decode_binary_columns(table: pa.Table) -> tuple[pa.Table, pa.Array | None]:
+    """Binary CSV columns as UTF-8 text; a mask of rows holding bytes that are not UTF-8."""
+    columns, bad = [], None
+    for name in table.column_names:
+        column = table.column(name).combine_chunks()
+        try:
+            columns.append(column.cast(pa.string()))
+        except pa.ArrowInvalid:
+            valid = [v is None or _is_utf8(v) for v in column.to_pylist()]
+            mask = pa.array(valid, pa.bool_())
+            bad = pc.invert(mask) if bad is None else pc.or_(bad, pc.invert(mask))
+            columns.append(pc.if_else(mask, column, None).cast(pa.string()))
+    return pa.table(columns, names=table.column_names), bad
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _split_undecodable(
+    rows: pa.Table, binary: pa.Table, bad: pa.Array | None
+) -> tuple[pa.Table, list[Broken]]:
+    """Set aside the rows holding bytes that are not UTF-8 (kept as text with U+FFFD)."""
+    if bad is None:
+        return rows, []
+    numbers = rows.column("row").filter(bad).to_pylist()
+    cells = binary.filter(bad).to_pylist()
+    broken = []
+    for number, record in zip(numbers, cells, strict=True):
+        text = ",".join(
+            "" if v is None else v.decode("utf-8", errors="replace") for v in record.values()
+        )
+        broken.append(Broken(number, "the row is not UTF-8 text", text))
+    return rows.filter(pc.invert(bad)), broken
+
+
+class _ParquetReader(_Reader):
+    def chunks(self, check_columns: ColumnCheck) -> Iterator[Chunk]:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        try:
+            handle = pq.ParquetFile(self.path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise _file_error(self.path, f"not a readable Parquet file: {exc}") from None
+        with handle:
+            self.total = handle.metadata.num_rows
+            check_columns([str(n) for n in handle.schema_arrow.names], "the Parquet file")
+            done = 0
+            for batch in handle.iter_batches(batch_size=self.chunk_rows):
+                numbers = pa.array(range(done + 1, done + 1 + batch.num_rows), pa.int64())
+                done += batch.num_rows
+                rows = pa.Table.from_batches([batch]).add_column(0, "row", numbers)
+                yield Chunk(rows, [], done, records=True)
+
+
+_READERS: dict[str, type[_Reader]] = {
+    "ndjson": _NdjsonReader,
+    "json": _JsonReader,
+    "csv": _CsvReader,
+    "parquet": _ParquetReader,
+}
+
+
+def _file_error(path: Path, message: str) -> InvalidInput:
+    return InvalidInput(f"{path.name}: {message}", [Problem(message)], source=str(path))
+
+
+# -- validation: one DuckDB query per chunk -----------------------------------------------------
+class _Validator:
+    def __init__(self, *, source: str, origin: str, mapping: Mapping | None):
+        self.source = source
+        self.origin = origin
+        self.mapping = mapping
+        self.received_at = datetime.now(UTC)
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.register(
+            "params",
+            pa.table(
+                {
+                    "source": pa.array([source], pa.string()),
+                    "received_at": pa.array([self.received_at], UTC_MICROS),
+                }
+            ),
+        )
+        self._render: tuple[str, list[Any]] | None = None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def check_columns(self, columns: list[str], where: str) -> None:
+        """Fix how records become messages, given the file's columns (CSV/Parquet)."""
+        if self.mapping is not None:
+            self._render = self.mapping.render_sql(columns, where, source=self.source)
+        else:
+            self._render = _segment_columns_sql(columns)
+
+    def validate(self, chunk: Chunk) -> tuple[pa.Table, pa.Table]:
+        quarantine = [self._broken(chunk.broken)] if chunk.broken else []
+        if not chunk.rows.num_rows:
+            return EVENTS_SCHEMA.empty_table(), _concat(quarantine)
+        self.con.register("chunk", chunk.rows)
+        try:
+            messages, params = self._messages(chunk)
+            result = self.con.sql(validate_sql(messages), params=params).to_arrow_table()
+        finally:
+            self.con.unregister("chunk")
+        ok = pc.is_null(result.column("reason"))
+        events = result.filter(ok).select(EVENTS_SCHEMA.names).cast(EVENTS_SCHEMA)
+        rejected = result.filter(pc.invert(ok))
+        if rejected.num_rows:
+            quarantine.append(self._rejected(rejected))
+        return events, _concat(quarantine)
+
+    def _messages(self, chunk: Chunk) -> tuple[str, list[Any]]:
+        if chunk.records:
+            if self._render is None:
+                self.check_columns([str(c) for c in chunk.rows.column_names[1:]], "the file")
+            assert self._render is not None
+            sql, params = self._render
+            return f"SELECT row, ({sql}) AS line FROM chunk", list(params)
+        if self.mapping is None:
+            return "SELECT row, line FROM chunk", []
+        if self._render is None:  # NDJSON records under a mapping: check on the first chunk
+            keys = self.con.execute(
+                "SELECT DISTINCT unnest(json_keys(line)) FROM chunk "
+                "WHERE json_valid(line) AND json_type(line) = 'OBJECT'"
+            ).fetchall()
+            self.mapping.check([str(k[0]) for k in keys], "the NDJSON records")
+            self._render = self.mapping.render_json_sql(source=self.source)
+        sql, params = self._render
+        return f"SELECT row, ({sql}) AS line FROM chunk", list(params)
+
+    def _rejected(self, rejected: pa.Table) -> pa.Table:
+        n = rejected.num_rows
+        stamp = pa.array([self.received_at] * n, UTC_MICROS)
+        return pa.table(
+            {
+                "source": pa.array([self.source] * n, pa.string()),
+                "origin": pa.array([self.origin] * n, pa.string()),
+                "index": rejected.column("row").cast(pa.int64()),
+                "field": rejected.column("field"),
+                "reason": rejected.column("reason"),
+                "raw": pc.fill_null(rejected.column("raw_line"), ""),
+                "received_at": stamp,
+                "ingested_at": stamp,
+            },
+            schema=QUARANTINE_SCHEMA,
+        )
+
+    def _broken(self, broken: list[Broken]) -> pa.Table:
+        n = len(broken)
+        stamp = pa.array([self.received_at] * n, UTC_MICROS)
+        return pa.table(
+            {
+                "source": pa.array([self.source] * n, pa.string()),
+                "origin": pa.array([self.origin] * n, pa.string()),
+                "index": pa.array([b.index for b in broken], pa.int64()),
+                "field": pa.array([None] * n, pa.string()),
+                "reason": pa.array([b.reason for b in broken], pa.string()),
+                "raw": pa.array([b.raw for b in broken], pa.string()),
+                "received_at": stamp,
+                "ingested_at": stamp,
+            },
+            schema=QUARANTINE_SCHEMA,
+        )
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    return pa.concat_tables(tables) if tables else QUARANTINE_SCHEMA.empty_table()
+
+
+def quote_ident(name: str) -> str:
+    """A column name as a quoted SQL identifier (a name from a file never becomes SQL text)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _segment_columns_sql(columns: list[str]) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) building a Segment message from columns named after its fields;
+    dotted columns (`properties.price`) build the objects."""
+    top: list[str] = []
+    params: list[Any] = []
+    nested: dict[str, list[str]] = {}
+    for name in columns:
+        if name in MESSAGE_FIELDS:
+            top.append(f"?, {quote_ident(name)}")
+            params.append(name)
+        else:
+            prefix = next((p for p in OBJECT_PREFIXES if name.startswith(p)), None)
+            if prefix is not None and len(name) > len(prefix):
+                nested.setdefault(prefix[:-1], []).append(name)
+    for parent, children in nested.items():
+        if parent in columns:
+            continue  # a whole-object column wins over dotted ones
+        inner = ", ".join(f"?, {quote_ident(c)}" for c in children)
+        top.append(f"?, json_merge_patch('{{}}', json_object({inner}))")
+        params.append(parent)
+        for child in children:
+            params.append(child.split(".", 1)[1])
+    if not top:
+        return "NULL::VARCHAR", []
+    return f"json_object({', '.join(top)})::VARCHAR", params
+
+
+# Each row's message text -> the events columns, or a reason (and field) it is rejected. The rules
+# and reasons match tandem.customers.spec.normalise_message; tests run both on the same cases.
+# Each line is parsed once (json_transform); the type of each field is computed once (ty_*), and
+# the first rule a row breaks is found once (`rule`), then turned into its reason and field.
+_ID_FIELDS = (
+    ("messageId", "message_id"),
+    ("userId", "user_id"),
+    ("anonymousId", "anonymous_id"),
+    ("groupId", "group_id"),
+    ("previousId", "previous_id"),
+)
+_TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
+_SCALARS = ("type", *(k for k, _ in _ID_FIELDS), "event", "name", *_TIME_FIELDS)
+_OBJECTS = ("traits", "properties", "context")
+
+
+def _kind(ty: str) -> str:
+    """SQL: the JSON type name (from json_type) as spec._json_kind words it."""
+    return (
+        f"(CASE {ty} WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean' "
+        f"WHEN 'OBJECT' THEN 'object' WHEN 'ARRAY' THEN 'list' WHEN 'NULL' THEN 'null' "
+        f"ELSE 'number' END)"
+    )
+
+
+def _id_value(key: str) -> str:
+    v, ty = f"v_{key}", f"ty_{key}"
+    return (
+        f"CASE {ty} WHEN 'VARCHAR' THEN nullif({v}, '') "
+        f"WHEN 'BIGINT' THEN {v} WHEN 'UBIGINT' THEN {v} "
+        f"WHEN 'DOUBLE' THEN CASE WHEN TRY_CAST({v} AS DOUBLE) = round(TRY_CAST({v} AS DOUBLE)) "
+        f"AND abs(TRY_CAST({v} AS DOUBLE)) < 9e15 "
+        f"THEN TRY_CAST({v} AS DOUBLE)::BIGINT::VARCHAR ELSE {v} END END"
+    )
+
+
+def _rules() -> list[tuple[str, str, str]]:
+    """(condition, reason, field) in the order spec.normalise_message checks them."""
+    types = ", ".join(f"'{t}'" for t in MESSAGE_TYPES)
+    got = (
+        "CASE WHEN ty_type = 'NULL' THEN 'missing' "
+        "WHEN ty_type = 'VARCHAR' THEN chr(39) || v_type || chr(39) ELSE v_type END"
+    )
+    rules = [
+        ("m IS NULL", "'the row is not valid JSON'", "NULL"),
+        (
+            "NOT is_object",
+            f"'a message must be a JSON object, not a ' || {_kind('json_type(line)')}",
+            "NULL",
+        ),
+        (
+            f"strlen(line) > {MAX_MESSAGE_BYTES}",
+            f"'the message is larger than {MAX_MESSAGE_BYTES // 1024} KB'",
+            "NULL",
+        ),
+        (
+            f"ty_type <> 'VARCHAR' OR v_type NOT IN ({types})",
+            f"'type must be one of {', '.join(MESSAGE_TYPES)} (got ' || {got} || ')'",
+            "'type'",
+        ),
+    ]
+    for key, _ in _ID_FIELDS:
+        rules.append(
+            (
+                f"ty_{key} IN ('BOOLEAN', 'OBJECT', 'ARRAY')",
+                f"'{key} must be a string or a number, not a ' || {_kind('ty_' + key)}",
+                f"'{key}'",
+            )
+        )
+    rules.append(
+        (
+            "user_id IS NULL AND anonymous_id IS NULL",
+            "'userId or anonymousId is required'",
+            "'userId'",
+        )
+    )
+    for key in ("event", "name"):
+        rules.append(
+            (
+                f"ty_{key} NOT IN ('VARCHAR', 'NULL')",
+                f"'{key} must be a string, not a ' || {_kind('ty_' + key)}",
+                f"'{key}'",
+            )
+        )
+    rules += [
+        ("v_type = 'track' AND event IS NULL", "'event is required for a track call'", "'event'"),
+        (
+            "v_type = 'group' AND group_id IS NULL",
+            "'groupId is required for a group call'",
+            "'groupId'",
+        ),
+        (
+            "v_type = 'alias' AND previous_id IS NULL",
+            "'previousId is required for an alias call'",
+            "'previousId'",
+        ),
+    ]
+    for key in _OBJECTS:
+        rules.append(
+            (
+                f"ty_{key} NOT IN ('OBJECT', 'NULL')",
+                f"'{key} must be an object, not a ' || {_kind('ty_' + key)}",
+                f"'{key}'",
+            )
+        )
+    for key in _TIME_FIELDS:
+        rules.append(
+            (
+                f"ty_{key} NOT IN ('VARCHAR', 'NULL') "
+                f"OR (ty_{key} = 'VARCHAR' AND t_{key} IS NULL)",
+                f"'{key} is not an ISO-8601 date-time: ' || left(m.{key}::VARCHAR, 60)",
+                f"'{key}'",
+            )
+        )
+    return rules
+
+
+def validate_sql(messages: str) -> str:
+    """The query turning `messages` (row, line) into events columns plus reason/field; it reads
+    the one-row table `params` (source, received_at)."""
+    struct = "{" + ", ".join(f'"{f}": "JSON"' for f in MESSAGE_FIELDS) + "}"
+    typed = ",\n        ".join(
+        f"coalesce(json_type(m.{k}), 'NULL') AS ty_{k}" for k in (*_SCALARS, *_OBJECTS)
+    )
+    values = ",\n        ".join(f"m.{k} ->> '$' AS v_{k}" for k in _SCALARS)
+    ids = ",\n        ".join(f"{_id_value(k)} AS {c}" for k, c in _ID_FIELDS)
+    times = ",\n        ".join(
+        f"CASE WHEN ty_{k} = 'VARCHAR' THEN TRY_CAST(v_{k} AS TIMESTAMPTZ) END AS t_{k}"
+        for k in _TIME_FIELDS
+    )
+    rules = _rules()
+    rule = "CASE " + " ".join(f"WHEN {c} THEN {n}" for n, (c, _, _) in enumerate(rules)) + " END"
+    reason = "CASE rule " + " ".join(f"WHEN {n} THEN {r}" for n, (_, r, _) in enumerate(rules))
+    field = "CASE rule " + " ".join(f"WHEN {n} THEN {f}" for n, (_, _, f) in enumerate(rules))
+    original = "coalesce(t_originalTimestamp, t_timestamp)"
+    received = "coalesce(t_receivedAt, p.received_at)"
+    return f"""
+WITH messages AS ({messages}),
+parsed AS (
+    SELECT row, line, m, m IS NOT NULL AND starts_with(ltrim(line), '{{') AS is_object
+    FROM (SELECT row, line, try(json_transform(line, '{struct}')) AS m FROM messages)
+),
+typed AS (
+    SELECT row, line, m, is_object,
+        {typed},
+        {values}
+    FROM parsed
+),
+fields AS (
+    SELECT *,
+        {ids},
+        nullif(CASE WHEN ty_event = 'VARCHAR' THEN v_event END, '') AS event,
+        nullif(CASE WHEN ty_name = 'VARCHAR' THEN v_name END, '') AS name,
+        {times}
+    FROM typed
+),
+checked AS (
+    SELECT *, {rule} AS rule FROM fields
+)
+SELECT
+    row,
+    {reason} END AS reason,
+    {field} END AS field,
+    CASE WHEN rule IS NOT NULL THEN line END AS raw_line,
+    p.source AS source,
+    coalesce(message_id, md5(p.source || chr(10) || line)) AS message_id,
+    v_type AS type,
+    user_id, anonymous_id, event, name, group_id, previous_id,
+    CASE WHEN ty_traits = 'OBJECT' THEN m.traits::VARCHAR END AS traits,
+    CASE WHEN ty_properties = 'OBJECT' THEN m.properties::VARCHAR END AS properties,
+    CASE WHEN ty_context = 'OBJECT' THEN m.context::VARCHAR END AS context,
+    CASE
+        WHEN {original} IS NULL THEN {received}
+        WHEN t_sentAt IS NULL THEN {original}
+        ELSE {received} - (t_sentAt - {original})
+    END AS timestamp,
+    {original} AS original_timestamp,
+    t_sentAt AS sent_at,
+    {received} AS received_at,
+    p.received_at AS ingested_at
+FROM checked CROSS JOIN params AS p
+"""
