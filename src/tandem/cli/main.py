@@ -13,6 +13,7 @@ from tandem import __version__
 from tandem.cli import (
     catalogue,
     demo,
+    ingest,
     initiative,
     network,
     ownership,
@@ -100,6 +101,7 @@ demo.register(app)
 serve.register(app)
 report.register(app)
 sources.register(app)
+ingest.register(app)
 app.add_typer(users.app, name="users")
 
 
