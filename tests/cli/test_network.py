@@ -17,6 +17,7 @@ def test_network_show_on_the_default_catalogue(tandem: Tandem, ws_path: Path) ->
     assert run.exit_code == 0, run.stderr
     data = run.json()
     assert data["evidence"] == ["survey", "responsibilities", "sources", "initiatives"]
+    assert data["role_weights"] == {"R": 1.0, "A": 1.0, "C": 0.5, "I": 0.0}
     assert data["matrices"]["responsibilities"]["marketing"]["it"] == 1.0
     assert data["matrices"]["responsibilities"]["it"]["digital"] == 0.5
     assert data["matrices"]["initiatives"]["hr"]["digital"] == 1.0

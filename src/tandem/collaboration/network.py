@@ -199,6 +199,7 @@ class NetworkReport:
 
         return {
             "evidence": self.evidence,
+            "role_weights": ROLE_WEIGHTS,
             "functions": [f.to_dict() for f in self.functions],
             "matrices": {kind: matrix(w) for kind, w in self.matrices.items()},
             "combined": matrix(self.combined),
