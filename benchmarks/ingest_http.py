@@ -17,7 +17,7 @@ Finally the lake is counted: every acknowledged message must be stored.
 The load generator is a small asyncio HTTP/1.1 client (a few microseconds per request) so that
 most of the two cores go to the server. Prints JSON.
 
-Usage: uv run python benchmarks/ingest_http.py [--duration 60] [--rate 10000]
+Usage: uv run python benchmarks/ingest_http.py [--duration 60] [--rate 10000|auto]
 """
 
 from __future__ import annotations
@@ -221,7 +221,11 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per phase")
-    parser.add_argument("--rate", type=float, default=TARGET_EVENTS_PER_S / 2, help="events/s")
+    parser.add_argument(
+        "--rate",
+        default=str(TARGET_EVENTS_PER_S // 2),
+        help="events/s of the latency phase, or `auto`: half the measured sustained rate",
+    )
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
     parser.add_argument("--connections", type=int, default=8, help="connections per process")
     parser.add_argument("--skip-latency", action="store_true")
@@ -269,7 +273,9 @@ def main() -> None:
                     result["throughput"]["events_per_s"] >= TARGET_EVENTS_PER_S
                 )
                 if not options.skip_latency:
-                    per_process = options.rate / BATCH / options.processes
+                    measured = result["throughput"]["events_per_s"]
+                    rate = measured / 2 if options.rate == "auto" else float(options.rate)
+                    per_process = rate / BATCH / options.processes
                     paced = pool.map(
                         _worker,
                         [
@@ -282,7 +288,7 @@ def main() -> None:
                     errors = sum(p["errors"] for p in paced)
                     acknowledged += (len(latencies) - errors) * BATCH
                     result["latency"] = {
-                        "rate_events_per_s": options.rate,
+                        "rate_events_per_s": round(rate),
                         "requests": len(latencies),
                         "errors": errors,
                         "p50_ms": round(statistics.median(latencies), 2),

@@ -352,3 +352,29 @@ def test_a_huge_integer_id_keeps_every_digit(ingest: Ingest) -> None:
     body = b'{"batch": [{"type": "identify", "messageId": "h-1", "userId": %s}]}' % (b"9" * 400)
     assert ingest.post("batch", raw=body).status_code == 200
     assert ingest.stored()["h-1"]["user_id"] == "9" * 400
+
+
+def test_concurrent_cache_misses_share_one_database_lookup(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import time
+
+    from tandem.server.ingest import _authenticate
+
+    info, key = workspace.sources.add("web", kind="web", owners=["it"])
+    calls: list[str] = []
+    original = workspace.sources.authenticate_uncached
+
+    def counted(write_key: str) -> Any:
+        calls.append(write_key)
+        time.sleep(0.05)  # a slow database: the other requests arrive meanwhile
+        return original(write_key)
+
+    monkeypatch.setattr(workspace.sources, "authenticate_uncached", counted)
+
+    async def twenty() -> list[Any]:
+        return await asyncio.gather(*(_authenticate(workspace.sources, key) for _ in range(20)))
+
+    assert asyncio.run(twenty()) == [info] * 20
+    assert calls == [key]

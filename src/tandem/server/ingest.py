@@ -199,8 +199,8 @@ async def _authenticate(sources: Sources, write_key: str | None) -> SourceInfo:
     found = sources.cached(write_key)
     if found is None or isinstance(found, SourceInfo):
         info = found
-    else:  # not cached: ask the database without blocking the event loop
-        info = await run_in_threadpool(sources.authenticate_uncached, write_key)
+    else:
+        info = await _lookup(sources, write_key)
     if info is None:
         raise Unauthorized(
             "the write key is not valid",
@@ -208,6 +208,29 @@ async def _authenticate(sources: Sources, write_key: str | None) -> SourceInfo:
             detail="it belongs to no source, or the source's key was rotated",
         )
     return info
+
+
+_lookups: dict[tuple[int, str], asyncio.Task[SourceInfo | None]] = {}
+"""Database lookups in flight: when the cache entry of a busy key expires, the requests that
+arrive meanwhile share one lookup instead of each asking the database."""
+
+
+async def _lookup(sources: Sources, write_key: str) -> SourceInfo | None:
+    """Ask the database (in a worker thread, not blocking the event loop), once per key. The
+    lookup is a task of its own, so a client that hangs up does not cancel it for the others."""
+    slot = (id(sources), write_key)
+    task = _lookups.get(slot)
+    if task is None:
+        task = asyncio.ensure_future(run_in_threadpool(sources.authenticate_uncached, write_key))
+        _lookups[slot] = task
+        task.add_done_callback(lambda done: _lookup_done(slot, done))
+    return await asyncio.shield(task)
+
+
+def _lookup_done(slot: tuple[int, str], task: asyncio.Task[SourceInfo | None]) -> None:
+    _lookups.pop(slot, None)
+    if not task.cancelled():
+        task.exception()  # retrieved here, so an unawaited failure is not logged as lost
 
 
 # -- answers --------------------------------------------------------------------------------------
