@@ -378,3 +378,23 @@ def test_concurrent_cache_misses_share_one_database_lookup(
 
     assert asyncio.run(twenty()) == [info] * 20
     assert calls == [key]
+
+
+def test_browsers_may_post_from_any_origin(ingest: Ingest) -> None:
+    preflight = ingest.client.request(
+        "OPTIONS",
+        "/v1/batch",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    response = ingest.post("track", track("cors-1"), headers={"Origin": "https://x.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    refused = ingest.post("track", track("cors-2"), key="twk_bad")
+    assert refused.status_code == 401
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"

@@ -234,8 +234,24 @@ def _lookup_done(slot: tuple[int, str], task: asyncio.Task[SourceInfo | None]) -
 
 
 # -- answers --------------------------------------------------------------------------------------
+CORS_HEADERS: Final = {"Access-Control-Allow-Origin": "*"}
+"""Browsers may post from any site (analytics.js runs in the company's own pages); the write key,
+not the origin, authenticates, and no cookie is ever read here."""
+PREFLIGHT_HEADERS: Final = {
+    **CORS_HEADERS,
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Content-Encoding",
+    "Access-Control-Max-Age": "86400",
+}
+
+
 def _json(body: dict[str, Any], status: int) -> Response:
-    return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")
+    return Response(
+        msgspec.json.encode(body),
+        status_code=status,
+        media_type="application/json",
+        headers=CORS_HEADERS,
+    )
 
 
 def error_response(exc: TandemError) -> Response:
@@ -470,5 +486,18 @@ def _route(endpoint: str) -> None:
     )
 
 
+async def preflight() -> Response:
+    """CORS preflight of a browser about to POST JSON with a write key."""
+    return Response(status_code=204, headers=PREFLIGHT_HEADERS)
+
+
 for _endpoint in ENDPOINTS:
     _route(_endpoint)
+    router.add_api_route(
+        f"/{_endpoint}",
+        preflight,
+        methods=["OPTIONS"],
+        name=f"ingest_{_endpoint}_preflight",
+        include_in_schema=False,
+        response_class=Response,
+    )
