@@ -492,7 +492,7 @@ class _Validator:
         if self.mapping is None:
             return "SELECT row, line FROM chunk", []
         if self._render is None:  # NDJSON records under a mapping: check on the first chunk
-            keys = self.con.execute(
+            keys = self.con.sql(
                 "SELECT DISTINCT unnest(json_keys(line)) FROM chunk "
                 "WHERE json_valid(line) AND json_type(line) = 'OBJECT'"
             ).fetchall()

@@ -348,7 +348,8 @@ def _time(message: dict[str, Any], key: str) -> datetime | None:
         return None
     parsed = parse_time(value) if isinstance(value, str) else None
     if parsed is None:
-        raise MessageError(f"{key} is not an ISO-8601 date-time: {value!r:.60}", key)
+        shown = _encoder.encode(value).decode()[:60]
+        raise MessageError(f"{key} is not an ISO-8601 date-time: {shown}", key)
     return parsed
 
 

@@ -60,12 +60,12 @@ class DedupeIndex:
         for source in sources:
             if source in self._files:
                 self._files[source].update(
-                    table.file_uris(partition_filters=[("source", "=", source)])
+                    table.file_uris(file_pruning_predicate=[("source", "=", source)])
                 )
         self._version = version
 
     def _read_new_files(self, table: DeltaTable, source: str) -> None:
-        uris = table.file_uris(partition_filters=[("source", "=", source)])
+        uris = table.file_uris(file_pruning_predicate=[("source", "=", source)])
         seen = self._files[source]
         new = [uri for uri in uris if uri not in seen]
         if new:

@@ -45,7 +45,7 @@ def remove_duplicates(table: DeltaTable) -> int:
     removed = 0
     try:
         con.register("events", table.to_pyarrow_dataset())
-        sources = con.execute(
+        sources = con.sql(
             "SELECT source, count(*) - count(DISTINCT message_id) AS extra FROM events "
             "GROUP BY source HAVING extra > 0 ORDER BY source"
         ).fetchall()
@@ -60,11 +60,13 @@ def _rewrite_source(con: duckdb.DuckDBPyConnection, table: DeltaTable, source: s
     for attempt in range(1, COMMIT_RETRIES + 1):
         table.update_incremental()
         con.register("events", table.to_pyarrow_dataset())
-        before = con.execute("SELECT count(*) FROM events WHERE source = ?", [source]).fetchone()
-        kept: pa.Table = con.execute(
+        before = con.sql(
+            "SELECT count(*) FROM events WHERE source = ?", params=[source]
+        ).fetchall()[0]
+        kept: pa.Table = con.sql(
             "SELECT * FROM events WHERE source = ? QUALIFY row_number() OVER "
             "(PARTITION BY message_id ORDER BY ingested_at, message_id) = 1",
-            [source],
+            params=[source],
         ).to_arrow_table()
         kept = kept.select(SCHEMAS[EVENTS].names).cast(SCHEMAS[EVENTS])
         literal = "'" + source.replace("'", "''") + "'"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -331,9 +332,11 @@ class Lake:
         table = self.table(name)
         dataset = _guard(lambda: table.to_pyarrow_dataset(), f"read the {name} table")
         con = self.con
-        with self._con_lock:
+        with self._con_lock, warnings.catch_warnings():
+            # ibis 12 reads the schema with DuckDB 2.0's deprecated fetch_arrow_table()
+            warnings.simplefilter("ignore", DeprecationWarning)
             con.con.register(f"lake_{name}", dataset)
-        return con.table(f"lake_{name}")
+            return con.table(f"lake_{name}")
 
     def events(self) -> ir.Table:
         """The `events` table, deduplicated on (source, message_id) (first ingested wins). The

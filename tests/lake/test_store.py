@@ -1,0 +1,223 @@
+"""The lake: appends with dedupe, the deduplicated query layer, group commit, concurrent writers,
+compaction and the fixed schema."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from tandem.customers.spec import Parsed, normalise_messages
+from tandem.lake import Lake, LakeFailure, WriterClosed
+from tandem.lake.schema import EVENTS_SCHEMA
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def parsed(ids: list[str], *, source: str = "web", bad: int = 0) -> Parsed:
+    messages = [{"type": "track", "userId": "u", "event": "X", "messageId": i} for i in ids]
+    messages += [{"type": "track", "event": "no user"}] * bad
+    return normalise_messages(messages, source=source, received_at=NOW, origin="test")
+
+
+def count(lake: Lake, name: str = "events") -> int:
+    table = lake.events() if name == "events" else lake.raw(name)
+    return int(table.count().to_pyarrow().as_py())
+
+
+def test_append_stores_once_and_counts_duplicates(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    first = lake.append(parsed(["a", "b", "c"], bad=2))
+    assert (first.accepted, first.duplicates, first.rejected) == (3, 0, 2)
+    assert first.version == 1
+    again = lake.append(parsed(["b", "c", "d", "d"]))
+    assert (again.accepted, again.duplicates, again.rejected) == (1, 3, 0)
+    assert count(lake) == 4
+    assert lake.raw("events").count().to_pyarrow().as_py() == 4
+    assert count(lake, "quarantine") == 2
+    # the same id in another source is another message
+    other = lake.append(parsed(["a"], source="app"))
+    assert (other.accepted, other.duplicates) == (1, 0)
+    lake.close()
+
+
+def test_nothing_to_write_makes_no_commit(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    lake.append(parsed(["a"]))
+    version = lake.table("events").version()
+    result = lake.append(parsed(["a"]))
+    assert (result.accepted, result.duplicates, result.version) == (0, 1, None)
+    assert lake.table("events").version() == version
+    lake.close()
+
+
+def test_dedupe_sees_commits_of_another_writer(tmp_path: Path) -> None:
+    """Two Lake objects are two processes as far as the index goes: each reads the files the
+    other added since its last look."""
+    server, cli = Lake(tmp_path / "lake"), Lake(tmp_path / "lake")
+    assert server.append(parsed(["a"])).accepted == 1  # server's index is now loaded
+    assert cli.append(parsed(["a", "b"])).accepted == 1
+    assert server.append(parsed(["b", "c"])).accepted == 1  # b came from the CLI
+    assert count(server) == 3
+    server.close()
+    cli.close()
+
+
+def test_events_view_hides_physical_duplicates_and_compact_removes_them(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    for ids in (["a", "b"], ["c"], ["d", "e"]):
+        lake.append(parsed(ids))
+    lake.append(parsed(["x"], source="app"))
+    # two processes racing on the same id can both store it: simulate with a raw write
+    copy = parsed(["a", "c"]).events
+    write_deltalake(lake.table_path("events"), copy, mode="append", partition_by=["source"])
+    assert lake.raw("events").count().to_pyarrow().as_py() == 8
+    assert count(lake) == 6
+    result = lake.compact()
+    events = next(t for t in result.tables if t.table == "events")
+    assert events.duplicates_removed == 2
+    assert events.rows == 6
+    assert events.files_before == 5 and events.files_after == 2  # one file per source
+    ids = sorted(lake.raw("events").message_id.to_pyarrow().to_pylist())
+    assert ids == ["a", "b", "c", "d", "e", "x"]
+    # the writer still dedupes after compaction rewrote the files
+    assert lake.append(parsed(["a", "f"])).accepted == 1
+    lake.close()
+
+
+def test_vacuum_only_when_asked(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    for i in range(3):
+        lake.append(parsed([f"m{i}"]))
+    kept = lake.compact()
+    assert all(t.files_vacuumed == 0 for t in kept.tables)
+    vacuumed = lake.compact(vacuum=True, retention_hours=0)
+    events = next(t for t in vacuumed.tables if t.table == "events")
+    assert events.files_vacuumed == 3
+    assert count(lake) == 3
+    lake.close()
+
+
+def test_schema_mismatch_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "lake" / "events"
+    write_deltalake(str(path), pa.table({"source": ["x"], "other": [1]}))
+    lake = Lake(tmp_path / "lake")
+    with pytest.raises(LakeFailure) as caught:
+        lake.append(parsed(["a"]))
+    assert "does not have Tandem's events schema" in caught.value.message
+    assert "other" in (caught.value.detail or "")
+    lake.close()
+
+
+def test_tables_are_created_on_first_use_with_the_fixed_schema(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    assert count(lake) == 0 and count(lake, "quarantine") == 0
+    schema = pa.schema(DeltaTable(lake.table_path("events")).schema().to_arrow())
+    assert schema.names == EVENTS_SCHEMA.names
+    assert DeltaTable(lake.table_path("events")).metadata().partition_columns == ["source"]
+    lake.close()
+
+
+def test_object_store_urls_are_refused_for_now(tmp_path: Path) -> None:
+    with pytest.raises(LakeFailure, match="object-store URL"):
+        Lake("s3://bucket/lake")
+
+
+def test_events_query_sees_new_commits(tmp_path: Path) -> None:
+    reader, writer = Lake(tmp_path / "lake"), Lake(tmp_path / "lake")
+    assert count(reader) == 0
+    writer.append(parsed(["a", "b"]))
+    assert count(reader) == 2
+    reader.close()
+    writer.close()
+
+
+# -- group commit --------------------------------------------------------------------------------
+def test_group_commit_gives_each_submitter_its_own_counts(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    lake.append(parsed(["seen"]))
+    writer = lake.writer(max_delay=0.05)
+    batches = [parsed([f"t{t}-{i}" for i in range(10)] + ["seen"], bad=1) for t in range(20)]
+    futures = []
+    barrier = threading.Barrier(20)
+
+    def submit(batch: Parsed) -> None:
+        barrier.wait()
+        futures.append(writer.submit(batch))
+
+    threads = [threading.Thread(target=submit, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results = [f.result(timeout=30) for f in futures]
+    writer.close()
+    assert all((r.accepted, r.duplicates, r.rejected) == (10, 1, 1) for r in results)
+    assert writer.commits < 20  # grouped
+    assert count(lake) == 201
+    assert count(lake, "quarantine") == 20
+    lake.close()
+
+
+def test_close_flushes_and_then_refuses(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    writer = lake.writer(max_delay=1.0)
+    future = writer.submit(parsed(["a", "b"]))
+    writer.close()
+    assert future.result(timeout=1).accepted == 2
+    with pytest.raises(WriterClosed):
+        writer.submit(parsed(["c"]))
+    lake.close()
+
+
+def test_a_failed_commit_fails_every_future_of_the_group(tmp_path: Path) -> None:
+    (tmp_path / "lake").mkdir()
+    (tmp_path / "lake" / "events").write_text("not a table folder")
+    lake = Lake(tmp_path / "lake")
+    with lake.writer(max_delay=0.05) as writer:
+        futures = [writer.submit(parsed([f"m{i}"])) for i in range(5)]
+        errors = [f.exception(timeout=30) for f in futures]
+    assert all(isinstance(e, LakeFailure) for e in errors)
+    lake.close()
+
+
+# -- concurrent processes ------------------------------------------------------------------------
+def _append_many(path: str, prefix: str, rounds: int) -> None:
+    lake = Lake(path)
+    for r in range(rounds):
+        lake.append(parsed([f"{prefix}-{r}-{i}" for i in range(50)] + [f"shared-{r}"]))
+    lake.close()
+
+
+def test_two_processes_append_at_once_and_nothing_is_lost(tmp_path: Path) -> None:
+    path = str(tmp_path / "lake")
+    Lake(path).table("events")  # created up front, as a workspace does
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_append_many, args=(path, name, 15)) for name in ("server", "cli")
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    lake = Lake(path)
+    # every distinct message is there exactly once in the deduplicated view
+    assert count(lake) == 2 * 15 * 50 + 15
+    ids = lake.raw("events").message_id.to_pyarrow().to_pylist()
+    assert {i for i in ids if not i.startswith("shared")} == {
+        f"{p}-{r}-{i}" for p in ("server", "cli") for r in range(15) for i in range(50)
+    }
+    assert len(ids) <= 2 * 15 * 50 + 2 * 15  # a racing shared id may be stored twice at most
+    lake.compact()
+    assert lake.raw("events").count().to_pyarrow().as_py() == 2 * 15 * 50 + 15
+    lake.close()
+
+
+def test_schema_of_parsed_events_matches_the_table() -> None:
+    assert parsed(["a"]).events.schema.names == EVENTS_SCHEMA.names
