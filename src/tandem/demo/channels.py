@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -315,6 +316,8 @@ class ChannelSummary:
     people: int
     sources: list[SourceResult] = field(default_factory=list)
     truth_dir: Path | None = None
+    generate_seconds: float = 0.0
+    ingest_seconds: float = 0.0
 
     @property
     def accepted(self) -> int:
@@ -355,8 +358,10 @@ def build_channels(
     workspace: Workspace, *, customers: int, seed: int, as_of: date | None = None
 ) -> ChannelSummary:
     """Write the demo's channel files, add the sources and ingest every file."""
+    started = time.perf_counter()
     data = generate_channels(workspace.root, customers=customers, seed=seed, as_of=as_of)
     summary = ChannelSummary(people=customers, truth_dir=workspace.root / TRUTH_DIR)
+    summary.generate_seconds = time.perf_counter() - started
     for source in data.sources:
         spec = source.spec
         workspace.sources.add(spec.name, kind=spec.kind, owners=list(spec.owners))
@@ -373,6 +378,7 @@ def build_channels(
                 duplicates,
             )
         )
+    summary.ingest_seconds = time.perf_counter() - started - summary.generate_seconds
     return summary
 
 
@@ -435,10 +441,12 @@ class _Stream:
         self.spec = spec
         self.messages: list[dict[str, Any]] = []
         self.people: list[int] = []
+        self.times: list[float] = []
 
-    def add(self, person: int, message: dict[str, Any]) -> None:
+    def add(self, person: int, t: float, message: dict[str, Any]) -> None:
         self.messages.append(message)
         self.people.append(person)
+        self.times.append(t)
 
 
 class _Generator:
@@ -577,6 +585,24 @@ class _Generator:
         h = f"{(self.py.getrandbits(128) & ~_UUID4_CLEAR) | _UUID4_BITS:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
+    def _iso_many(self, seconds: np.ndarray) -> list[str]:
+        """`iso` for many times at once (numpy datetime64 formatting)."""
+        start = np.datetime64(self.start.replace(tzinfo=None), "ms")
+        moments = start + (seconds * 1000).astype(np.int64).astype("timedelta64[ms]")
+        return [f"{text}Z" for text in np.datetime_as_string(moments, unit="ms").tolist()]
+
+    def _uuids(self, n: int) -> list[str]:
+        """`n` random (seeded) UUID version 4 texts at once."""
+        raw = np.frombuffer(self.np.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+        h = raw.tobytes().hex()
+        return [
+            f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-{h[i + 16 : i + 20]}-"
+            f"{h[i + 20 : i + 32]}"
+            for i in range(0, 32 * n, 32)
+        ]
+
     def _below(self, k: int) -> int:
         """A seeded integer in [0, k) (faster than random.randrange for the hot loops)."""
         return int(self.py.random() * k)
@@ -612,9 +638,16 @@ class _Generator:
 
     def _write_stream(self, folder: Path, stream: _Stream, *, bad: bool) -> SourceData:
         """Sort by time, plant bad rows and re-sent duplicates, write NDJSON."""
-        order = sorted(range(len(stream.messages)), key=lambda k: stream.messages[k]["timestamp"])
+        times = np.asarray(stream.times, dtype=np.float64)
+        order = np.argsort(times, kind="stable").tolist()
+        stamps = self._iso_many(times[order])
+        message_ids = self._uuids(len(order))
         messages = [stream.messages[k] for k in order]
         people = [stream.people[k] for k in order]
+        for j, message in enumerate(messages):
+            message["timestamp"] = stamps[j]
+            if message["messageId"] is None:
+                message["messageId"] = message_ids[j]
         record_ids = [m["messageId"] for m in messages]
         lines = [msgspec.json.encode(m) for m in messages]
         rejected = duplicates = 0
@@ -693,12 +726,12 @@ class _Generator:
         t: float,
         **fields: Any,
     ) -> str:
-        message_id = self.uid()
-        stream.add(
-            person,
-            {"type": kind, "messageId": message_id, **ids, **fields, "timestamp": self.iso(t)},
-        )
-        return message_id
+        """Queue one message; its time is formatted and, unless it is an identify (whose id
+        the traps record), its messageId drawn when the stream is written."""
+        message_id = self.uid() if kind == "identify" else None
+        message = {"type": kind, "messageId": message_id, **ids, **fields, "timestamp": None}
+        stream.add(person, t, message)
+        return message_id or ""
 
     def _count(self, mean: float) -> int:
         """A Poisson draw from the fast scalar generator (Knuth; fine for small means)."""
