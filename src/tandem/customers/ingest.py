@@ -616,7 +616,7 @@ def _rules() -> list[tuple[str, str, str]]:
         "WHEN ty_type = 'VARCHAR' THEN chr(39) || v_type || chr(39) ELSE v_type END"
     )
     rules = [
-        ("m IS NULL", "'the row is not valid JSON'", "NULL"),
+        ("m IS NULL AND NOT json_valid(line)", "'the row is not valid JSON'", "NULL"),
         (
             "NOT is_object",
             f"'a message must be a JSON object, not a ' || {_kind('json_type(line)')}",

@@ -218,7 +218,7 @@ class Mapping:
             )
             params.append(spec.type)
         ids = (
-            f"to_json(list_filter([{', '.join(external)}], x -> x.id IS NOT NULL))"
+            f"to_json(list_filter([{', '.join(external)}], lambda x: x.id IS NOT NULL))"
             if external
             else "'[]'::JSON"
         )
