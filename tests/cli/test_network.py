@@ -38,6 +38,7 @@ def test_network_show_on_the_default_catalogue(tandem: Tandem, ws_path: Path) ->
     assert "Combined" in text and "co-owned customer data sources" not in text
     assert "HR and IT never meet" in text and "Seed 004" in text
     assert "betweenness" in text
+    assert "hub digital: works with 2 of 8 functions, betweenness 0.000" in text
 
 
 def test_network_errors(tandem: Tandem, ws_path: Path) -> None:

@@ -111,6 +111,13 @@ def show(
         console.print(f"component {i}: {', '.join(comp)}")
     if not report.hubs:
         console.print("no hub: the company has no digital team / CDO function")
+    others = len(report.functions) - 1
+    for m in report.functions:
+        if m.key in report.hubs:
+            console.print(
+                f"hub {m.key}: works with {m.degree} of {others} functions, "
+                f"betweenness {m.betweenness:.3f}"
+            )
     for finding in report.findings:
         print_finding(finding)
     n = len(report.findings)
