@@ -19,12 +19,15 @@ from tandem.demo.channels import (
     SOURCES,
     TRAPS,
     ChannelData,
+    build_channels,
     generate_channels,
     load_traps,
     load_truth,
 )
 from tandem.demo.people import is_valid_phone, name_typo, phone_formats, swap_postcode_digits
 from tandem.errors import InvalidValue
+from tandem.workspace import Workspace
+from tests.conftest import Tandem
 
 AS_OF = date(2026, 11, 23)
 PEOPLE = 400
@@ -420,3 +423,74 @@ def test_deterministic_links_recover_every_person_but_the_planted_twins(data: Ch
     for record, cluster in naive.items():
         merged[cluster].add(who[record])
     assert max(len(p) for p in merged.values()) >= 8
+
+
+# -- the real import -------------------------------------------------------------------------
+def test_build_channels_ingests_what_the_truth_predicts(workspace: Workspace) -> None:
+    summary = build_channels(workspace, customers=250, seed=5, as_of=AS_OF)
+    _, truth = load_truth(workspace.root)
+    assert summary.people == 250
+    assert [s.name for s in summary.sources] == [s.name for s in SOURCES]
+    for result in summary.sources:
+        expected = truth["sources"][result.name]
+        assert result.rows == expected["rows_written"]
+        assert result.accepted == expected["expected_accepted"], result.name
+        assert result.rejected == expected["expected_rejected"], result.name
+        assert result.duplicates == expected["expected_duplicates"], result.name
+        assert result.accepted + result.rejected + result.duplicates == result.rows
+    assert summary.rejected > 0 and summary.duplicates > 0
+    # The sources exist with their owners, and the lake holds exactly the truth's records.
+    owners = {s.name: set(s.owners) for s in workspace.sources.list()}
+    assert owners == {s.name: set(s.owners) for s in SOURCES}
+    events = workspace.lake.events()
+    by_source = events.group_by("source").aggregate(n=events.count()).to_pyarrow().to_pylist()
+    counts = {row["source"]: row["n"] for row in by_source}
+    assert counts == {s: truth["sources"][s]["expected_accepted"] for s in truth["sources"]}
+    assert workspace.lake.quarantine().count().to_pyarrow().as_py() == truth["expected"]["rejected"]
+    # Every stored event is a truth record and vice versa (mapped records by their record id).
+    identities, _ = load_truth(workspace.root)
+    truth_ids = set(
+        zip(identities["source"].to_pylist(), identities["record_id"].to_pylist(), strict=True)
+    )
+    stored = events.select("source", "message_id", "user_id").to_pyarrow().to_pylist()
+    keys = {
+        (
+            e["source"],
+            e["user_id"].split(":", 1)[1] if e["source"] in ("crm", "service") else e["message_id"],
+        )
+        for e in stored
+    }
+    assert keys == truth_ids
+    lines = summary.lines()
+    assert lines[0].startswith("customers: 250 people across 7 sources")
+    assert f"{summary.rejected:,} rejected" in lines[1]
+
+
+def test_demo_command_builds_channels_end_to_end(tandem: Tandem, tmp_path: Path) -> None:
+    run = tandem("demo", "--dir", tmp_path / "d", "--customers", "200", "--seed", "3", "--no-serve")
+    assert run.exit_code == 0, run.stderr
+    assert "customers: 200 people across 7 sources" in run.stdout
+    _, truth = load_truth(tmp_path / "d")
+    expected = truth["expected"]
+    assert (
+        f"events: {expected['rows_written']:,} rows read, {expected['accepted']:,} accepted, "
+        f"{expected['rejected']:,} rejected (quarantined), {expected['duplicates']:,} duplicates"
+    ) in run.stdout
+    counted = tandem("events", "count", "--json", "-w", tmp_path / "d")
+    assert counted.exit_code == 0, counted.stderr
+    assert "crm" in counted.stdout and "ideas" in counted.stdout
+    again = tandem(
+        "ingest",
+        tmp_path / "d" / "channels" / "crm.csv",
+        "--source",
+        "crm",
+        "--mapping",
+        tmp_path / "d" / "channels" / "crm.mapping.yaml",
+        "--json",
+        "-w",
+        tmp_path / "d",
+    )
+    assert again.exit_code == 0, again.stderr
+    result = again.json()
+    assert result["accepted"] == 0
+    assert result["duplicates"] == truth["sources"]["crm"]["rows_written"]

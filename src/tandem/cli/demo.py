@@ -21,7 +21,8 @@ def demo(
         int,
         typer.Option(
             min=0,
-            help="Size of the customer base, recorded for the channel data the demo grows into.",
+            help="People in the demo's channel data (web, app, email, social, service, CRM, "
+            "ideas); 100000 takes one to two minutes.",
         ),
     ] = 2000,
     seed: Annotated[

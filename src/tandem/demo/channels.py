@@ -340,7 +340,7 @@ class ChannelSummary:
         names = ", ".join(s.name for s in self.sources)
         out = [
             f"customers: {self.people:,} people across {len(self.sources)} sources ({names})",
-            f"events: {self.rows:,} rows written, {self.accepted:,} accepted, "
+            f"events: {self.rows:,} rows read, {self.accepted:,} accepted, "
             f"{self.rejected:,} rejected (quarantined), {self.duplicates:,} duplicates",
         ]
         out += [

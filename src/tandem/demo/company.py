@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from tandem.demo.channels import build_channels
 from tandem.demo.collaboration import build_collaboration
 from tandem.errors import Conflict
 from tandem.ownership.catalogue import DEFAULT_CAPABILITIES, DEFAULT_FUNCTIONS
@@ -328,4 +329,5 @@ def build_demo(
         f"pulse survey {collab.survey}: {collab.respondents} responses "
         f"({collab.responses_file}); {len(collab.initiatives)} initiatives, {collab.kpis} KPIs"
     )
+    demo.steps += build_channels(ws, customers=customers, seed=seed).lines()
     return demo
