@@ -208,21 +208,29 @@ class Lake:
                 failures.append(exc)
             put(end)
 
-        def batches() -> Iterator[pa.RecordBatch]:
+        def batches(first: object) -> Iterator[pa.RecordBatch]:
+            item = first
             while True:
-                item = handoff.get()
                 if item is end:
                     if failures:
                         raise RuntimeError("the producer of the import failed")
                     return
                 yield item
+                item = handoff.get()
 
         with self._lock:
             producer = threading.Thread(target=produce, name="tandem-lake-stream", daemon=True)
             producer.start()
-            reader = pa.RecordBatchReader.from_batches(SCHEMAS[EVENTS], batches())
             try:
-                version = self._write_events(reader)
+                first = handoff.get()  # nothing accepted: no (empty) commit at all
+                if first is end:
+                    if failures:
+                        self._index.reset()
+                        raise failures[0]
+                    version = None
+                else:
+                    reader = pa.RecordBatchReader.from_batches(SCHEMAS[EVENTS], batches(first))
+                    version = self._write_events(reader)
             except Exception:
                 if failures:
                     raise failures[0] from None
