@@ -147,6 +147,12 @@ def test_import_refuses_a_bad_header(workspace: Workspace, tmp_path: Path) -> No
     assert "unknown column `right_people`" in err.value.problems[0].message
     with pytest.raises(InvalidValue, match="not found"):
         workspace.surveys.import_csv("pulse", tmp_path / "missing.csv")
+    with pytest.raises(InvalidInput, match="no rows"):
+        workspace.surveys.import_text("pulse", HEADER + "\n")
+    with pytest.raises(InvalidInput, match="is empty"):
+        workspace.surveys.import_text("pulse", "")
+    with pytest.raises(InvalidInput, match="1 of 1 rows has problems"):
+        workspace.surveys.import_text("pulse", HEADER + "it,,9,,,,\n")
 
 
 def _import(ws: Workspace, rows: list[tuple[str, int, str]]) -> None:

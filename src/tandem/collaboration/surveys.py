@@ -251,7 +251,7 @@ class Surveys:
             s.add(
                 Survey(
                     name=name,
-                    title=(title or spec.title).strip(),
+                    title=(title or "").strip() or spec.title,
                     template=spec.key,
                     definition=definition,
                     min_group=min_group,
@@ -389,10 +389,12 @@ class Surveys:
             survey = _open_survey(s, name)
             functions = _functions(s)
             rows, problems, clean = _parse_csv(text, survey.definition, functions, source)
+            if rows == 0:
+                raise InvalidInput(f"{source} has a header but no rows", [], source=source)
             if problems and not skip_invalid:
                 bad_rows = len({p.line for p in problems})
                 raise InvalidInput(
-                    f"{source}: {bad_rows} of {rows} row{'s' if rows != 1 else ''} have "
+                    f"{source}: {bad_rows} of {rows} rows {'has' if bad_rows == 1 else 'have'} "
                     "problems; nothing was imported (fix them, or use --skip-invalid)",
                     problems,
                     source=source,
