@@ -339,7 +339,8 @@ class ChannelSummary:
         """The lines `tandem demo` prints."""
         names = ", ".join(s.name for s in self.sources)
         out = [
-            f"customers: {self.people:,} people across {len(self.sources)} sources ({names})",
+            f"customers: {self.people:,} {'person' if self.people == 1 else 'people'} across "
+            f"{len(self.sources)} sources ({names})",
             f"events: {self.rows:,} rows read, {self.accepted:,} accepted, "
             f"{self.rejected:,} rejected (quarantined), {self.duplicates:,} duplicates",
         ]
