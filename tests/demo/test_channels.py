@@ -21,6 +21,7 @@ from tandem.demo.channels import (
     ChannelData,
     build_channels,
     generate_channels,
+    load_people,
     load_traps,
     load_truth,
 )
@@ -97,6 +98,7 @@ def test_files_and_truth_layout(data: ChannelData) -> None:
     assert sorted(p.name for p in (root / ".demo-truth").iterdir()) == [
         "README.txt",
         "identities.parquet",
+        "people.parquet",
         "traps.parquet",
         "truth.json",
     ]
@@ -160,6 +162,40 @@ def test_bad_rows_and_duplicates_are_planted_in_the_event_streams(data: ChannelD
         + data.truth["expected"]["rejected"]
         + data.truth["expected"]["duplicates"]
     )
+
+
+# -- behaviour -------------------------------------------------------------------------------
+def test_customer_types_differ_in_season_basket_and_email(data: ChannelData) -> None:
+    who = person_of(data)
+    people = {p["person_id"]: p for p in load_people(data.directory.parent).to_pylist()}
+    assert len(people) == PEOPLE
+    orders: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
+    for source in ("web", "app"):
+        for m in messages(data, source):
+            if m.get("event") == "Order Completed" and (source, m["messageId"]) in who:
+                persona = people[who[(source, m["messageId"])]]["persona"]
+                orders[persona].append((int(m["timestamp"][5:7]), m["properties"]["revenue"]))
+    spring = {3, 4, 5, 6}
+    winter = {10, 11, 12}
+
+    def share(persona: str, months: set[int]) -> float:
+        return sum(1 for month, _ in orders[persona] if month in months) / len(orders[persona])
+
+    assert share("gardener", spring) > 0.45 > share("home-maker", spring)
+    assert share("home-maker", winter) > share("gardener", winter)
+    basket = {p: sum(r for _, r in o) / len(o) for p, o in orders.items()}
+    assert basket["bargain-hunter"] < basket["gardener"] < basket["home-maker"]
+    opens: Counter[str] = Counter()
+    for m in messages(data, "email"):
+        if m.get("event") == "Email Opened" and ("email", m["messageId"]) in who:
+            opens[people[who[("email", m["messageId"])]]["persona"]] += 1
+    subscribers: Counter[str] = Counter(
+        people[who[("email", m["messageId"])]]["persona"]
+        for m in messages(data, "email")
+        if m["type"] == "identify" and ("email", m["messageId"]) in who
+    )
+    rate = {p: opens[p] / subscribers[p] for p in subscribers}
+    assert rate["bargain-hunter"] > rate["gardener"] > rate["occasional"]
 
 
 # -- phones ----------------------------------------------------------------------------------

@@ -428,6 +428,12 @@ def load_truth(workspace_root: Path | str) -> tuple[pa.Table, dict[str, Any]]:
     return pq.read_table(folder / "identities.parquet"), summary
 
 
+def load_people(workspace_root: Path | str) -> pa.Table:
+    """The true people: `person_id`, `persona`, `lapsed`, names, `birth_date`, `email`,
+    `account_email`, `phone` (E.164), `street`, `town`, `postcode`, `handle`, `account_id`."""
+    return pq.read_table(Path(workspace_root) / TRUTH_DIR / "people.parquet")
+
+
 def load_traps(workspace_root: Path | str) -> pa.Table:
     """The planted traps: `trap`, `group` (the shared value or the person), `person_id`,
     `source`, `record_id`."""
@@ -1438,11 +1444,40 @@ class _Generator:
             ),
         )
         pq.write_table(traps, folder / "traps.parquet")
+        pq.write_table(self._people_table(), folder / "people.parquet")
         summary = self._summary(sources)
         text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
         (folder / "truth.json").write_text(text, encoding="utf-8")
         (folder / "README.txt").write_text(TRUTH_README, encoding="utf-8")
         return summary
+
+    def _people_table(self) -> pa.Table:
+        """Who each person really is: the values the channels copy (some with typos)."""
+        pop = self.pop
+        return pa.table(
+            {
+                "person_id": pa.array(pop.person_id, pa.string()),
+                "persona": pa.array([PERSONAS[int(p)] for p in pop.persona], pa.string()),
+                "lapsed": pa.array(pop.lapsed.tolist(), pa.bool_()),
+                "first_name": pa.array(pop.first_name, pa.string()),
+                "last_name": pa.array(pop.last_name, pa.string()),
+                "birth_date": pa.array(pop.birth_date, pa.string()),
+                "email": pa.array(pop.email, pa.string()),
+                "account_email": pa.array(
+                    [self.account_email(i) if self.account[i] else None for i in range(self.n)],
+                    pa.string(),
+                ),
+                "phone": pa.array([f"+44{p}" for p in pop.phone], pa.string()),
+                "street": pa.array(pop.street, pa.string()),
+                "town": pa.array(pop.town, pa.string()),
+                "postcode": pa.array(pop.postcode, pa.string()),
+                "handle": pa.array(
+                    [pop.handle[i] if self.social[i] else None for i in range(self.n)],
+                    pa.string(),
+                ),
+                "account_id": pa.array([a or None for a in self.account_id], pa.string()),
+            }
+        )
 
     def _summary(self, sources: list[SourceData]) -> dict[str, Any]:
         people_sources: dict[int, set[str]] = {}
@@ -1502,6 +1537,8 @@ identities.parquet  one row per record the import stores: source, record_id (the
                     id for crm/service rows, the messageId for events), person_id, kind
 traps.parquet       the planted traps: trap, group (the shared value), person_id, source,
                     record_id (empty for traps about a person rather than a record)
+people.parquet      who each person really is: person_id, persona, lapsed, names, birth date,
+                    emails, phone (E.164), address, handle, shop account id
 truth.json          people, rows per source, the import's expected accepted / rejected /
                     duplicate counts, and every trap with its counts and description
 
