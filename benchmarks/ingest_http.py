@@ -10,7 +10,9 @@ Two phases against one `tandem serve` subprocess (a fresh workspace with one sou
    events acknowledged with 200 (every batch has new messageIds, so nothing is a duplicate).
 2. latency: the same processes send at a fixed rate (`--rate`, default 10,000 events/s = half the
    target), open-loop: a batch's latency runs from the moment it was due, so a stalled server
-   cannot hide behind a waiting client (no coordinated omission).
+   cannot hide behind a waiting client (no coordinated omission). `server_p50_ms`/`server_p99_ms`
+   are the server's own handler times (its Server-Timing header): the difference is time spent
+   in the kernel, uvicorn and waiting for a CPU.
 
 Finally the lake is counted: every acknowledged message must be stored.
 
@@ -95,18 +97,23 @@ class Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return cls(reader, writer)
 
-    async def send(self, data: bytes) -> int:
-        """Send one request; returns the status code once the whole answer is read."""
+    async def send(self, data: bytes) -> tuple[int, float | None]:
+        """Send one request; returns the status code and the server's own `total` time (ms,
+        from its Server-Timing header) once the whole answer is read."""
         self.writer.write(data)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         length = 0
+        server_ms = None
         for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
+            name = line[:15].lower()
+            if name == b"content-length:":
                 length = int(line[15:])
+            elif name == b"server-timing: ":
+                server_ms = float(line.rpartition(b"total;dur=")[2])
         if length:
             await self.reader.readexactly(length)
-        return status
+        return status, server_ms
 
     def close(self) -> None:
         self.writer.close()
@@ -130,7 +137,7 @@ async def _throughput(
             while time.monotonic() < end:
                 counter[0] += 1
                 body = _fresh(template, worker, counter[0])
-                status = await conn.send(request_bytes(host, port, key, body))
+                status, _ = await conn.send(request_bytes(host, port, key, body))
                 counts["requests"] += 1
                 counts["ok" if status == 200 else "errors"] += 1
         finally:
@@ -149,6 +156,7 @@ async def _paced(
     for _ in range(connections):
         pool.put_nowait(await Connection.open(host, port))
     latencies: list[float] = []
+    server_side: list[float] = []
     errors = [0]
     interval = 1.0 / per_s
     start = time.monotonic() + 0.2
@@ -158,10 +166,12 @@ async def _paced(
         conn = await pool.get()
         try:
             body = _fresh(template, worker, 10_000_000 + number)
-            status = await conn.send(request_bytes(host, port, key, body))
+            status, server_ms = await conn.send(request_bytes(host, port, key, body))
         finally:
             pool.put_nowait(conn)
         latencies.append(time.monotonic() - due)
+        if server_ms is not None:
+            server_side.append(server_ms)
         if status != 200:
             errors[0] += 1
 
@@ -175,7 +185,7 @@ async def _paced(
     await asyncio.gather(*tasks)
     while not pool.empty():
         pool.get_nowait().close()
-    return {"latencies": latencies, "errors": errors[0]}
+    return {"latencies": latencies, "server_ms": server_side, "errors": errors[0]}
 
 
 def _worker(args: tuple[str, Any, ...]) -> Any:
@@ -227,7 +237,13 @@ def main() -> None:
         help="events/s of the latency phase, or `auto`: half the measured sustained rate",
     )
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
-    parser.add_argument("--connections", type=int, default=8, help="connections per process")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=32,
+        help="keep-alive connections per process (each waits for its commit: fewer cannot fill "
+        "the server)",
+    )
     parser.add_argument("--skip-latency", action="store_true")
     options = parser.parse_args()
 
@@ -285,6 +301,7 @@ def main() -> None:
                         ],
                     )  # fmt: skip
                     latencies = [x * 1000 for p in paced for x in p["latencies"]]
+                    server_ms = [x for p in paced for x in p["server_ms"]]
                     errors = sum(p["errors"] for p in paced)
                     acknowledged += (len(latencies) - errors) * BATCH
                     result["latency"] = {
@@ -294,6 +311,8 @@ def main() -> None:
                         "p50_ms": round(statistics.median(latencies), 2),
                         "p99_ms": round(percentile(latencies, 0.99), 2),
                         "max_ms": round(max(latencies), 2),
+                        "server_p50_ms": round(statistics.median(server_ms), 2),
+                        "server_p99_ms": round(percentile(server_ms, 0.99), 2),
                         "target_p99_ms": TARGET_P99_MS,
                         "met": percentile(latencies, 0.99) < TARGET_P99_MS,
                     }

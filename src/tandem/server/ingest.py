@@ -6,6 +6,7 @@ the body is JSON, optionally gzip-compressed. The answer comes only after the De
 
 - 200 `{"success": true, "accepted": n, "duplicates": n}`: every message is stored (a message
   sent twice is stored once).
+
 - 400 when the body is unusable (not JSON, ...) or some messages are invalid: the valid ones are
   stored, the invalid ones quarantined, and the body names each by index and field:
   `{"error", "detail", "field", "accepted", "rejected_count", "rejected": [{"index", "field",
@@ -13,7 +14,9 @@ the body is JSON, optionally gzip-compressed. The answer comes only after the De
 - 401 bad or missing write key; 413 body over 500 KB (also after decompression); 415 a body that
   is neither JSON nor text, or compressed other than with gzip; 503 the commit failed (retry).
 
-Error bodies also carry Segment's own `code` and `message` keys, which its SDKs log.
+Error bodies also carry Segment's own `code` and `message` keys, which its SDKs log. Answers to
+valid requests carry a `Server-Timing` header (`parse`, `commit`: waiting for the group commit,
+`total`: from the start of the handler; in ms), which the benchmark reports.
 
 The body is read raw (no pydantic model: it would cost more than the rest of the request) and
 handed to `customers.spec.parse_body`; the lake's group-commit writer, started and stopped with
@@ -26,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import time
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -345,6 +349,7 @@ async def ingest(request: Request, endpoint: str) -> Response:
 
 
 async def _ingest(request: Request, endpoint: str) -> Response:
+    started = time.perf_counter()
     received_at = datetime.now(UTC)
     workspace = request.app.state.workspace
     header_key = write_key_from_header(request.headers.get("authorization"))
@@ -355,10 +360,12 @@ async def _ingest(request: Request, endpoint: str) -> Response:
     writer: GroupCommitWriter | None = getattr(request.app.state, "ingest_writer", None)
     if writer is None:
         raise NotReady("the server is starting or stopping; retry in a moment")
+    parse_started = time.perf_counter()
     try:
         parsed = parse_body(body, endpoint=endpoint, source=source.name, received_at=received_at)
     except (ValueError, OverflowError, RecursionError) as exc:  # a value no check foresaw
         raise _bad_body(f"the body could not be validated ({type(exc).__name__}: {exc})") from None
+    commit_started = time.perf_counter()
     result = None
     if parsed.total:
         try:
@@ -368,7 +375,14 @@ async def _ingest(request: Request, endpoint: str) -> Response:
                 f"the messages could not be stored ({type(exc).__name__}: {exc})",
                 detail="nothing was acknowledged; retry the request",
             ) from exc
-    return result_response(parsed.total, parsed.rejections, result)
+    response = result_response(parsed.total, parsed.rejections, result)
+    done = time.perf_counter()
+    response.headers["Server-Timing"] = (
+        f"parse;dur={(commit_started - parse_started) * 1000:.1f}, "
+        f"commit;dur={(done - commit_started) * 1000:.1f}, "
+        f"total;dur={(done - started) * 1000:.1f}"
+    )
+    return response
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------
