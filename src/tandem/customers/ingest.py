@@ -235,7 +235,11 @@ class _NdjsonReader(_Reader):
 def _lines_chunk(data: bytes, line_no: int, done: int) -> Chunk:
     """Complete lines -> a chunk of (row = 1-based line number, line text); blank lines skipped,
     lines that are not UTF-8 set aside as broken."""
-    lines = pc.split_pattern(pa.array([data], pa.large_binary()), b"\n").flatten()
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    whole = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]
+    )  # the chunk as one value, without copying it
+    lines = pc.split_pattern(whole, b"\n").flatten()
     numbers = pa.array(range(line_no + 1, line_no + 1 + len(lines)), pa.int64())
     broken: list[Broken] = []
     try:
@@ -261,10 +265,29 @@ def _lines_chunk(data: bytes, line_no: int, done: int) -> Chunk:
         mask = pa.array(good, pa.bool_())
         text = lines.filter(mask).cast(pa.large_string())
         numbers = numbers.filter(mask)
-    text = pc.utf8_rtrim(text, characters="\r")
-    keep = pc.not_equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
-    rows = pa.table({"row": numbers.filter(keep), "line": text.filter(keep).cast(pa.string())})
+    if b"\r" in data:
+        text = pc.utf8_rtrim(text, characters="\r")
+    keep = _not_blank(text)
+    if keep is not None:
+        text, numbers = text.filter(keep), numbers.filter(keep)
+    rows = pa.table({"row": numbers, "line": text.cast(pa.string())})
     return Chunk(rows, broken, done, records=False)
+
+
+def _not_blank(text: pa.Array) -> pa.Array | None:
+    """A mask of the lines that are not blank (None: none is). Only short lines can be blank,
+    so only those are trimmed."""
+    short = pc.indices_nonzero(pc.less_equal(pc.binary_length(text), 16))
+    if not len(short):
+        return None
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text.take(short))), 0)
+    blank_rows = short.filter(blank).to_pylist()
+    if not blank_rows:
+        return None
+    mask = [True] * len(text)
+    for index in blank_rows:
+        mask[index] = False
+    return pa.array(mask, pa.bool_())
 
 
 class _JsonReader(_Reader):
@@ -757,7 +780,8 @@ SELECT
     {field} END AS field,
     CASE WHEN rule IS NOT NULL THEN line END AS raw_line,
     p.source AS source,
-    coalesce(message_id, md5(p.source || chr(10) || line)) AS message_id,
+    CASE WHEN message_id IS NULL THEN md5(p.source || chr(10) || line) ELSE message_id END
+        AS message_id,  -- CASE, not coalesce: DuckDB evaluates coalesce's arguments eagerly
     v_type AS type,
     user_id, anonymous_id, event, name, group_id, previous_id,
     CASE WHEN ty_traits = 'OBJECT' THEN m.traits::VARCHAR END AS traits,
