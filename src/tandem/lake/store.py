@@ -258,6 +258,10 @@ class Lake:
         ids = events.column("message_id").to_pylist()
         if len(sources) == 1:
             known = self._index.ids(sources[0])
+            unique = pc.count_distinct(events.column("message_id")).as_py() == len(ids)
+            if unique and known.isdisjoint(ids):  # the common case, without a Python loop
+                known.update(ids)
+                return None, list(sizes)
             mask = [not (m in known or known.add(m)) for m in ids]  # type: ignore[func-returns-value]
         else:
             mask = []
@@ -385,8 +389,9 @@ def _with_ingested_at(events: pa.Table, ingested_at: datetime) -> pa.Table:
     """Stamp `ingested_at` (the write time) on every row; cast to the exact events schema."""
     schema = SCHEMAS[EVENTS]
     index = schema.get_field_index("ingested_at")
-    column = pa.array([ingested_at] * events.num_rows, schema.field(index).type)
-    return events.set_column(index, schema.field(index), column).cast(schema)
+    column = pa.repeat(pa.scalar(ingested_at, schema.field(index).type), events.num_rows)
+    stamped = events.set_column(index, schema.field(index), column)
+    return stamped if stamped.schema.equals(schema) else stamped.cast(schema)
 
 
 def _check_schema(name: str, path: str, table: DeltaTable, expected: pa.Schema) -> None:
