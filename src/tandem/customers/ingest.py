@@ -27,6 +27,8 @@ message built from the mapping's columns.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -149,7 +151,7 @@ def ingest_file(
 
     def chunks() -> Iterator[tuple[pa.Table, pa.Table]]:
         try:
-            for chunk in reader.chunks(validator.check_columns):
+            for chunk in _prefetch(reader.chunks(validator.check_columns)):
                 counts["rows"] += chunk.rows.num_rows + len(chunk.broken)
                 events, quarantine = validator.validate(chunk)
                 yield events, quarantine
@@ -170,6 +172,48 @@ def ingest_file(
         version=written.version,
         seconds=round(seconds, 3),
     )
+
+
+def _prefetch(chunks: Iterator[Chunk], depth: int = 2) -> Iterator[Chunk]:
+    """Read the next chunks on a thread of their own while the current one is validated (file
+    reading, DuckDB and the Delta writer all release the GIL, so the stages overlap)."""
+    handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+    failure: list[BaseException] = []
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+        except BaseException as exc:
+            failure.append(exc)
+        put(end)
+
+    thread = threading.Thread(target=read, name="tandem-ingest-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is end:
+                if failure:
+                    raise failure[0]
+                return
+            assert isinstance(item, Chunk)
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # -- readers: files -> chunks of (row, JSON text) or (row, columns) -----------------------------
