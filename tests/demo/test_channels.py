@@ -198,6 +198,27 @@ def test_customer_types_differ_in_season_basket_and_email(data: ChannelData) -> 
     assert rate["bargain-hunter"] > rate["gardener"] > rate["occasional"]
 
 
+def test_email_clicks_bring_people_to_the_web_shop(data: ChannelData) -> None:
+    who = person_of(data)
+    clicked: set[tuple[str, str]] = {
+        (who[("email", m["messageId"])], m["properties"]["campaign_id"])
+        for m in messages(data, "email")
+        if m.get("event") == "Email Clicked" and ("email", m["messageId"]) in who
+    }
+    landed = {
+        (who[("web", m["messageId"])], m["context"]["campaign"]["content"])
+        for m in messages(data, "web")
+        if m["type"] == "page" and "campaign" in m["context"] and ("web", m["messageId"]) in who
+    }
+    assert landed, "no web visit from an email campaign"
+    assert landed <= clicked, "a campaign visit without the person's click"
+    assert all(
+        m["context"]["campaign"]["medium"] == "email"
+        for m in messages(data, "web")
+        if "campaign" in m.get("context", {})
+    )
+
+
 # -- phones ----------------------------------------------------------------------------------
 def test_phone_formats_all_parse_to_one_number() -> None:
     for nsn in ("7912345678", "2079460958", "1174960123", "2920180123"):
@@ -324,14 +345,17 @@ def test_typo_helpers() -> None:
     assert swap_postcode_digits("SE15 5NG") == "SE51 5NG"
     assert swap_postcode_digits("BS16 2AB") == "BS61 2AB"
     assert {name_typo("Charlotte", k) for k in range(30)} - {"Charlotte"}
-    assert all(name_typo("Charlotte", k) != "Charlotte" for k in range(30))
+    for name in ("Charlotte", "Leo", "Ava", "Ng"):
+        assert all(name_typo(name, k) != name for k in range(30)), name
+        assert len({name_typo(name, k) for k in range(30)}) >= 2, name
 
 
 def test_anonymous_visitors_log_in_later(data: ChannelData) -> None:
-    web = messages(data, "web")
+    who = person_of(data)
+    web = [m for m in messages(data, "web") if ("web", m["messageId"]) in who]
     first_seen: dict[str, str] = {}
     for m in web:
-        if "anonymousId" in m and "timestamp" in m:
+        if "anonymousId" in m:
             first_seen.setdefault(m["anonymousId"], m["timestamp"])
     logins = [m for m in web if m["type"] == "identify"]
     assert logins

@@ -481,6 +481,7 @@ class _Generator:
         self.pop: Population = generate_population(n, self.np, as_of=as_of)
         self.traps: list[tuple[str, str, int, str, str]] = []  # trap, group, person, source, id
         self.trap_people: dict[str, set[int]] = {t: set() for t in TRAPS}
+        self.clicks: dict[int, list[tuple[float, dict[str, str]]]] = {}
         self._roles()
 
     # -- who is where ------------------------------------------------------------------------
@@ -631,10 +632,11 @@ class _Generator:
     # -- writing ------------------------------------------------------------------------------
     def write(self, folder: Path) -> list[SourceData]:
         specs = {s.name: s for s in SOURCES}
+        email = self._email(specs["email"])  # first: its clicks bring people to the web shop
         out = [
             self._write_stream(folder, self._web(specs["web"]), bad=True),
             self._write_stream(folder, self._app(specs["app"]), bad=True),
-            self._write_stream(folder, self._email(specs["email"]), bad=True),
+            self._write_stream(folder, email, bad=True),
             self._write_stream(folder, self._social(specs["social"]), bad=False),
             self._write_table(folder, specs["service"], *self._service(), SERVICE_MAPPING),
             self._write_table(folder, specs["crm"], *self._crm(), CRM_MAPPING),
@@ -785,11 +787,14 @@ class _Generator:
         *,
         known: bool,
         app: bool = False,
+        campaign: bool = False,
     ) -> float:
-        """Product views, maybe a basket, maybe an order (only when the shopper is logged in)."""
+        """Product views, maybe a basket, maybe an order (only when the shopper is logged in).
+
+        A visit from an email campaign's link views more products and converts more often."""
         persona = int(self.pop.persona[person])
         cart: list[dict[str, Any]] = []
-        for _ in range(self._count(1.6)):
+        for _ in range(self._count(2.4 if campaign else 1.6)):
             t += self._int(15, 180)
             sku, name, category, price = PRODUCTS[self._product(persona)]
             product = {"product_id": sku, "name": name, "category": category, "price": price}
@@ -829,7 +834,11 @@ class _Generator:
                     properties={**product, "quantity": quantity, "currency": "GBP"},
                     context=context,
                 )
-        if cart and known and self.py.random() < min(0.9, P_ORDER[persona] * 3):
+        if (
+            cart
+            and known
+            and self.py.random() < min(0.9, P_ORDER[persona] * (4.5 if campaign else 3))
+        ):
             t += self._int(60, 400)
             discount = 0.3 if persona == PERSONAS.index("bargain-hunter") else 0.0
             revenue = round(sum(p["price"] * p["quantity"] for p in cart) * (1 - discount), 2)
@@ -883,8 +892,11 @@ class _Generator:
             visits = [
                 (start, browsers[k % len(browsers)]) for k, start in enumerate(sorted(starts))
             ]
+            clicks = self.clicks.get(person, [])
+            visits += [(start, browsers[0]) for start, _ in clicks]
+            campaigns = dict(clicks)
             logins = self._first_visits(visits) if self.account[person] else {}
-            for start, browser in visits:
+            for start, browser in sorted(visits):
                 login = logins.get(browser)
                 mode = (
                     "anonymous"
@@ -893,20 +905,40 @@ class _Generator:
                     if start == login
                     else "known"
                 )
-                self._web_session(stream, person, browser, start, mode)
+                self._web_session(stream, person, browser, start, mode, campaigns.get(start))
             if self.anon_only[person]:
                 self._trap("web_anonymous_only", browsers[0], person, "web", "")
             elif len(browsers) == 2:
                 self._trap("web_two_browsers", " ".join(browsers), person, "web", "")
         return stream
 
-    def _web_session(self, stream: _Stream, person: int, browser: str, t: float, mode: str) -> None:
-        context = {"library": {"name": "analytics.js", "version": "next-1.70.0"}, "locale": "en-GB"}
+    def _web_session(
+        self,
+        stream: _Stream,
+        person: int,
+        browser: str,
+        t: float,
+        mode: str,
+        campaign: dict[str, str] | None = None,
+    ) -> None:
+        context: dict[str, Any] = {
+            "library": {"name": "analytics.js", "version": "next-1.70.0"},
+            "locale": "en-GB",
+        }
         ids = {"anonymousId": browser}
         if mode == "known":
             ids["userId"] = self.account_id[person]
-        for _ in range(1 + self._count(1.2)):
+        if campaign is not None:
+            context["campaign"] = {
+                "name": campaign["campaign_name"],
+                "source": "newsletter",
+                "medium": "email",
+                "content": campaign["campaign_id"],
+            }
+        for k in range(1 + self._count(1.2)):
             path, title = WEB_PAGES[self._below(len(WEB_PAGES))]
+            if campaign is not None and k == 0:
+                path, title = "/offers", "Offers"
             self._add(
                 stream,
                 person,
@@ -928,7 +960,15 @@ class _Generator:
                 stream, person, "identify", ids, t, traits=self._traits(person), context=context
             )
             self._trap("web_anonymous_then_login", browser, person, "web", message_id)
-        self._shop(stream, person, ids, t, context, known=mode != "anonymous")
+        self._shop(
+            stream,
+            person,
+            ids,
+            t,
+            context,
+            known=mode != "anonymous",
+            campaign=campaign is not None,
+        )
 
     def _traits(self, person: int) -> dict[str, Any]:
         pop = self.pop
@@ -1087,11 +1127,13 @@ class _Generator:
                 "campaign_name": subject,
                 "email_subject": subject,
             }
+            # People open what is in season for them (garden topics in spring, gifts in winter).
+            interest = SEASONS[persona, month - 1] / SEASONS[persona].mean(axis=1)
             chance = P_OPEN[persona] * np.where(
                 lapsed & (sent > WINDOW_DAYS * 0.45 * 86400), 0.3, 1.0
             )
             opened = (joined <= sent) & (self.np.random(len(subscribers)) < chance)
-            clicked = opened & (self.np.random(len(subscribers)) < 0.3)
+            clicked = opened & (self.np.random(len(subscribers)) < 0.2 * interest)
             delay = self.np.exponential(6 * 3600, len(subscribers))
             for j in np.flatnonzero(opened).tolist():
                 person = int(subscribers[j])
@@ -1110,12 +1152,16 @@ class _Generator:
                     context=ctx,
                 )
                 if clicked[j]:
+                    click = t + self._int(5, 600)
+                    if self.account[person]:  # the link opens the shop: a web visit follows
+                        visit = click + self._int(2, 30)
+                        self.clicks.setdefault(person, []).append((visit, campaign))
                     self._add(
                         stream,
                         person,
                         "track",
                         ids,
-                        t + self._int(5, 600),
+                        click,
                         event="Email Clicked",
                         context=ctx,
                         properties={
@@ -1387,7 +1433,10 @@ class _Generator:
         """The same customer entered again at a till: no email, phone or account; a typo."""
         pop = self.pop
         twin = dict(row, crm_id=crm_id, account_id="", email="", phone="")
-        twin["first_name"] = name_typo(pop.first_name[person], self._below(1000))
+        typo, k = pop.first_name[person], self._below(1000)
+        while typo in (pop.first_name[person], row["first_name"]):
+            typo, k = name_typo(pop.first_name[person], k), k + 1
+        twin["first_name"] = typo
         if self.py.random() < 0.5:
             twin["postcode"] = swap_postcode_digits(pop.postcode[person])
         twin["loyalty_tier"] = "bronze"

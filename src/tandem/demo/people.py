@@ -487,7 +487,10 @@ def swap_postcode_digits(postcode: str) -> str:
 def name_typo(name: str, k: int) -> str:
     """A plausible keying error: swapped neighbours, a dropped or a doubled letter."""
     if len(name) < 4:
-        return name + name[-1]
+        kind = k % 3
+        if kind == 0 and name[-1] != name[-2]:
+            return name[:-2] + name[-1] + name[-2]
+        return name[:-1] if kind == 1 else name + name[-1]
     i = 1 + k % (len(name) - 2)
     kind = k % 3
     if kind == 0 and name[i] != name[i + 1]:
