@@ -221,3 +221,24 @@ def test_two_processes_append_at_once_and_nothing_is_lost(tmp_path: Path) -> Non
 
 def test_schema_of_parsed_events_matches_the_table() -> None:
     assert parsed(["a"]).events.schema.names == EVENTS_SCHEMA.names
+
+
+def test_queries_from_many_threads_at_once(tmp_path: Path) -> None:
+    """The server answers from a pool of threads: each gets its own DuckDB connection."""
+    lake = Lake(tmp_path / "lake")
+    lake.append(parsed([f"m{i}" for i in range(100)]))
+    counts: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def query() -> None:
+        barrier.wait()
+        for _ in range(5):
+            counts.append(count(lake))
+
+    threads = [threading.Thread(target=query) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counts == [100] * 40
+    lake.close()

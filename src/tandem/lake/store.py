@@ -97,7 +97,8 @@ class Lake:
         self._lock = threading.RLock()
         self._tables: dict[str, DeltaTable] = {}
         self._index = DedupeIndex()
-        self._con: ibis.BaseBackend | None = None
+        self._local = threading.local()
+        self._connections: list[ibis.BaseBackend] = []
         self._con_lock = threading.Lock()
 
     # -- tables ------------------------------------------------------------------------------
@@ -328,23 +329,27 @@ class Lake:
     # -- reading -----------------------------------------------------------------------------
     @property
     def con(self) -> ibis.BaseBackend:
-        """The Ibis DuckDB connection the lake's tables are registered in."""
-        with self._con_lock:
-            if self._con is None:
-                import ibis
+        """The Ibis DuckDB connection the lake's tables are registered in: one per thread (a
+        DuckDB connection is not safe to share between threads, e.g. the server's workers)."""
+        con: ibis.BaseBackend | None = getattr(self._local, "con", None)
+        if con is None:
+            import ibis
 
-                con = ibis.duckdb.connect()
-                con.raw_sql("SET TimeZone = 'UTC'")
-                self._con = con
-            return self._con
+            con = ibis.duckdb.connect()
+            con.raw_sql("SET TimeZone = 'UTC'")
+            self._local.con = con
+            with self._con_lock:
+                self._connections.append(con)
+        return con
 
     def raw(self, name: str) -> ir.Table:
         """Table `name` as stored, refreshed to its latest version (physical duplicates and
         all)."""
-        table = self.table(name)
-        dataset = _guard(lambda: table.to_pyarrow_dataset(), f"read the {name} table")
+        with self._lock:
+            table = self._table(name)
+            dataset = _guard(lambda: table.to_pyarrow_dataset(), f"read the {name} table")
         con = self.con
-        with self._con_lock, warnings.catch_warnings():
+        with warnings.catch_warnings():
             # ibis 12 reads the schema with DuckDB 2.0's deprecated fetch_arrow_table()
             warnings.simplefilter("ignore", DeprecationWarning)
             con.con.register(f"lake_{name}", dataset)
@@ -380,9 +385,10 @@ class Lake:
 
     def close(self) -> None:
         with self._con_lock:
-            if self._con is not None:
-                self._con.disconnect()
-                self._con = None
+            for con in self._connections:
+                con.disconnect()
+            self._connections.clear()
+            self._local = threading.local()
 
 
 def _with_ingested_at(events: pa.Table, ingested_at: datetime) -> pa.Table:
