@@ -306,7 +306,7 @@ def _channel_chart(counts: tuple[tuple[str, int], ...], title: str) -> str:
 
 
 def kpi_chart(rows: Sequence[dict[str, Any]], title: str = "Initiatives: KPI progress") -> str:
-    """Progress of each KPI towards its target (percent); rows: `label`, `progress` (0-1+)."""
+    """Progress of each KPI from its baseline to its target; rows: `label`, `progress` (0-1)."""
     key = json.dumps(list(rows), sort_keys=True, default=str)
     return _kpi_chart(key, title)
 
@@ -325,13 +325,13 @@ def _kpi_chart(key: str, title: str) -> str:
                     for r in rows
                 ]
             },
-            hovertemplate="%{y}: %{x:.0f}% of target<extra></extra>",
+            hovertemplate="%{y}: %{x:.0f}% of the way<extra></extra>",
         )
     )
     fig.update_layout(
         _layout(
             title,
-            xaxis={"title": {"text": "% of target"}, "range": [0, 120]},
+            xaxis={"title": {"text": "% of the way from baseline to target"}, "range": [0, 100]},
             margin={"l": 220, "r": 20, "t": 50, "b": 50},
             showlegend=False,
         )

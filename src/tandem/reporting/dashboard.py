@@ -102,15 +102,10 @@ _EVENT_CACHE: dict[tuple[str, Any], dict[str, int]] = {}
 _EVENT_LOCK = threading.Lock()
 
 
-def _events_version(ws: Workspace) -> Any:
-    """The version of the events table (a Delta commit number), the key of the volume cache."""
-    lake = getattr(ws, "lake", None)
-    version = getattr(lake, "events_version", None)
-    if callable(version):
-        return version()
-    from deltalake import DeltaTable
-
-    return DeltaTable(f"{ws.lake_path}/events").version()
+def _events_version(ws: Workspace) -> int:
+    """The version of the events table (its Delta commit number): the volume cache's key."""
+    version: int = ws.lake.table("events").version()
+    return version
 
 
 def event_counts_by_source(ws: Workspace) -> dict[str, int] | None:
@@ -119,9 +114,8 @@ def event_counts_by_source(ws: Workspace) -> dict[str, int] | None:
     lake = getattr(ws, "lake", None)
     if lake is None or not hasattr(lake, "events"):
         return None
-    try:
-        version = _events_version(ws)
-    except Exception:  # no events table yet: nothing was ingested
+    version = _events_version(ws)
+    if version == 0:  # the empty table as created: nothing was ingested yet
         return None
     key = (str(ws.lake_path), version)
     with _EVENT_LOCK:
@@ -129,8 +123,14 @@ def event_counts_by_source(ws: Workspace) -> dict[str, int] | None:
     if cached is not None:
         return cached
     table = lake.events()
-    grouped = table.group_by("source").aggregate(events=table.count()).to_pyarrow().to_pylist()
-    counts = {str(row["source"]): int(row["events"]) for row in grouped}
+    grouped = table.group_by("source").aggregate(events=table.count())
+    # Compiled by Ibis, run on the lake's DuckDB connection straight to Arrow (Ibis 12's own
+    # `to_pyarrow` calls a DuckDB method DuckDB 2 deprecates).
+    con = lake.con
+    sql = con.compile(grouped)
+    with lake._con_lock:  # one query at a time on the lake's DuckDB connection
+        rows = con.con.sql(sql).to_arrow_table().to_pylist()
+    counts = {str(row["source"]): int(row["events"]) for row in rows}
     with _EVENT_LOCK:
         for old in [k for k in _EVENT_CACHE if k[0] == key[0]]:
             del _EVENT_CACHE[old]
@@ -179,6 +179,7 @@ class CollaborationSection:
     network_chart: str | None = None
     network_measures: dict[str, Any] = field(default_factory=dict)
     initiatives: list[dict[str, Any]] = field(default_factory=list)
+    initiative_findings: list[dict[str, Any]] = field(default_factory=list)
     kpi_chart: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -215,9 +216,10 @@ def _load_surveys(ws: Workspace, section: CollaborationSection) -> None:
     facade = getattr(ws, "surveys", None)
     if facade is None:
         return
+    names = {f.key: f.name for f in ws.ownership.model().functions}
     for survey in facade.all():
         results = facade.results(survey.name, by="function")
-        entry = survey_entry(results)
+        entry = survey_entry(results, names)
         section.surveys.append(entry)
         if entry["rows"]:
             section.survey_charts[survey.name] = charts.survey_chart(
@@ -225,7 +227,7 @@ def _load_surveys(ws: Workspace, section: CollaborationSection) -> None:
             )
 
 
-def survey_entry(results: Any) -> dict[str, Any]:
+def survey_entry(results: Any, names: dict[str, str] | None = None) -> dict[str, Any]:
     """A survey's results as the pages show them: one row per agreement question (company-wide
     share with its Wilson interval, the Forrester figure) and the same per function, with the
     cells hidden for anonymity marked as such."""
@@ -269,7 +271,7 @@ def survey_entry(results: Any) -> dict[str, Any]:
         "respondents": results.respondents,
         "min_group": results.min_group,
         "rows": rows,
-        "groups": [{"name": g, "cells": by_group[g]} for g in groups],
+        "groups": [{"name": (names or {}).get(g, g), "cells": by_group[g]} for g in groups],
     }
 
 
@@ -277,22 +279,20 @@ def _load_network(ws: Workspace, section: CollaborationSection) -> None:
     facade = getattr(ws, "network", None)
     if facade is None:
         return
-    shown = facade.show() if hasattr(facade, "show") else facade()
-    data = shown.to_dict() if hasattr(shown, "to_dict") else dict(shown)
-    model = ws.ownership.model()
-    hubs = model.keys_of_kind("digital")
-    nodes = [{"key": f.key, "name": f.name, "hub": f.key in hubs} for f in model.functions]
-    edges = []
-    for edge in data.get("edges", []):
-        a = edge.get("source") or edge.get("a")
-        b = edge.get("target") or edge.get("b")
-        weight = edge.get("weight", edge.get("combined", 1))
-        if a and b and weight:
-            edges.append({"source": a, "target": b, "weight": float(weight)})
-    section.network_findings = [
-        f if isinstance(f, dict) else f.to_dict() for f in data.get("findings", [])
+    report = facade.show()
+    hubs = set(report.hubs)
+    nodes = [{"key": f.key, "name": f.name, "hub": f.key in hubs} for f in report.functions]
+    edges = [
+        {"source": a, "target": b, "weight": float(w)}
+        for (a, b), w in sorted(report.combined.items())
+        if w > 0
     ]
-    section.network_measures = dict(data.get("measures", {}))
+    section.network_findings = [f.to_dict() for f in report.findings]
+    section.network_measures = {
+        "components": len(report.components),
+        "evidence": list(report.evidence),
+        "functions": [f.to_dict() for f in report.functions],
+    }
     section.network_chart = charts.network_chart(
         nodes, edges, "The couples network (line width: evidence of working together)"
     )
@@ -302,16 +302,18 @@ def _load_initiatives(ws: Workspace, section: CollaborationSection) -> None:
     facade = getattr(ws, "initiatives", None)
     if facade is None:
         return
+    items = facade.list()
     kpis = []
-    for item in facade.list():
-        data = item.to_dict() if hasattr(item, "to_dict") else dict(item)
+    for item in items:
+        data = item.to_dict()
         section.initiatives.append(data)
-        for kpi in data.get("kpis", []):
-            progress = kpi.get("progress")
-            if progress is not None:
-                kpis.append({"label": f"{data['name']}: {kpi.get('name')}", "progress": progress})
+        for kpi in data["kpis"]:
+            share = kpi["progress"].get("share")
+            if share is not None:
+                kpis.append({"label": f"{data['title']}: {kpi['name']}", "progress": share})
+    section.initiative_findings = [f.to_dict() for f in facade.findings(items)]
     if kpis:
-        section.kpi_chart = charts.kpi_chart(kpis)
+        section.kpi_chart = charts.kpi_chart(kpis, "Initiatives: share of the way to each target")
 
 
 # -- campaigns -------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tandem import Workspace
-from tandem.demo import build_demo
+from tandem.demo.company import demo_ownership
 from tandem.server import create_app
 
 with warnings.catch_warnings():  # starlette warns about httpx at import time
@@ -35,8 +36,14 @@ HX_CSRF = re.compile(r'hx-headers=\'\{"X-CSRF-Token": "([^"]+)"\}\'')
 
 @pytest.fixture
 def demo_ws(tmp_path: Path, fresh_database_url: Callable[[], str | None]) -> Iterator[Workspace]:
-    company = build_demo(tmp_path / "demo", database_url=fresh_database_url())
-    ws = company.workspace
+    """The demo company's ownership model only (no survey, source or initiative yet: tests add
+    what they need, and the empty states are what the pages show without them)."""
+    ws = Workspace.init(
+        tmp_path / "demo", company="Harbour & Vine", database_url=fresh_database_url()
+    )
+    model = tmp_path / "ownership.yaml"
+    model.write_text(yaml.safe_dump(demo_ownership(7), sort_keys=False), encoding="utf-8")
+    ws.ownership.import_file(model)
     for email, (function, role) in USERS.items():
         ws.accounts.add(email, function=function, role=role, password=PASSWORD)
     yield ws
