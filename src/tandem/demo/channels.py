@@ -467,6 +467,8 @@ _ENCODE = msgspec.json.Encoder().encode
 
 
 class _Generator:
+    """Draws the people, their roles and every channel's data from one seed."""
+
     def __init__(self, n: int, seed: int, as_of: date):
         self.n = n
         self.seed = seed
@@ -480,7 +482,6 @@ class _Generator:
         ]
         self.pop: Population = generate_population(n, self.np, as_of=as_of)
         self.traps: list[tuple[str, str, int, str, str]] = []  # trap, group, person, source, id
-        self.trap_people: dict[str, set[int]] = {t: set() for t in TRAPS}
         self.clicks: dict[int, list[tuple[float, dict[str, str]]]] = {}
         self._roles()
 
@@ -528,7 +529,6 @@ class _Generator:
         candidates = [int(i) for i in np.flatnonzero(self.crm & ~self.two_emails)]
         households = max(2, round(n * 0.006)) if n >= 50 else 0
         self.py.shuffle(candidates)
-        taken: set[str] = set(pop.email)
         for h in range(households):
             size = 3 + h % 3
             if len(candidates) < size:
@@ -541,16 +541,14 @@ class _Generator:
                 pop.last_name[m] = surname
                 pop.street[m], pop.town[m] = pop.street[head], pop.town[head]
                 pop.postcode[m] = pop.postcode[head]
-                local = f"{pop.first_name[m].lower()}.{surname.lower()}{m}"
+                # Their own address under the family name (the person number keeps it unique).
+                local = f"{pop.first_name[m].lower()}.{surname.lower()}.{m}"
                 pop.email[m] = f"{local}@{pop.email[m].split('@')[1]}"
-                assert pop.email[m] not in taken
-                taken.add(pop.email[m])
                 self.in_family[m] = True
                 self.family_email[m] = address
 
     def _trap(self, trap: str, group: str, person: int, source: str, record: str) -> None:
         self.traps.append((trap, group, person, source, record))
-        self.trap_people[trap].add(person)
 
     def account_email(self, i: int) -> str:
         return self.work_email[i] if self.two_emails[i] else self.pop.email[i]
