@@ -321,7 +321,7 @@ def main() -> None:
             server.wait(timeout=60)
         with Workspace.open(root) as ws:
             events = ws.lake.events()
-            stored = int(events.filter(events.source == "bench").count().execute())
+            stored = int(events.filter(events.source == "bench").count().to_pyarrow().as_py())
         result["stored_events"] = stored
         result["acknowledged_events"] = acknowledged
         result["all_acknowledged_stored"] = stored >= acknowledged

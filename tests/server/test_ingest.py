@@ -84,6 +84,9 @@ def test_track_is_stored_before_the_answer(ingest: Ingest) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json() == {"success": True, "accepted": 1, "duplicates": 0}
+    timing = dict(part.split(";dur=") for part in response.headers["Server-Timing"].split(", "))
+    assert set(timing) == {"parse", "commit", "total"}
+    assert float(timing["total"]) >= float(timing["commit"]) >= 0
     row = ingest.stored()["m-1"]
     assert row["source"] == "web"
     assert row["type"] == "track"

@@ -251,7 +251,8 @@ class Sources:
         total = 0
         for table_name in ("events", "quarantine"):
             table = self.ws.lake.raw(table_name)
-            total += int(table.filter(table.source == name).count().execute())
+            count = table.filter(table.source == name).count().to_pyarrow()
+            total += int(count.as_py())
         return total
 
     # -- authenticating ----------------------------------------------------------------------
