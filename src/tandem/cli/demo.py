@@ -34,6 +34,9 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the dashboard after building.")
     ] = True,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port of the dashboard (on 127.0.0.1).")
+    ] = 8000,
 ) -> None:
     """Build the demo company (a mid-size retailer), print its matrix and findings.
 
@@ -53,10 +56,25 @@ def demo(
     console.print()
     console.print(f"Explore: tandem status -w {root}   tandem ownership benchmark -w {root}")
     if serve:
-        console.print(
-            "The web dashboard is not part of this version yet (it arrives with `tandem serve`); "
-            "the demo is built and printed above."
-        )
+        _serve_demo(root, port)
+
+
+DEMO_ADMIN = "admin@harbourandvine.example"
+
+
+def _serve_demo(root: Path, port: int) -> None:
+    """Create the demo's admin (a fresh generated password each build) and serve the dashboard
+    at http://127.0.0.1:PORT until Ctrl+C."""
+    from tandem.cli.serve import serve as serve_command
+    from tandem.workspace import Workspace
+
+    with Workspace.open(root) as ws:
+        _user, password = ws.accounts.add(DEMO_ADMIN, function="digital", role="admin")
+    console.print()
+    console.print(f"[bold]Dashboard:[/bold] http://127.0.0.1:{port}")
+    console.print(f"  log in as [bold]{DEMO_ADMIN}[/bold] with password [bold]{password}[/bold]")
+    console.print(f"  (more users: tandem users add EMAIL --function F --role R -w {root})")
+    serve_command(workspace=root, host="127.0.0.1", port=port)
 
 
 def register(app: typer.Typer) -> None:

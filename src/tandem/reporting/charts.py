@@ -108,7 +108,10 @@ def _benchmark_chart(rows: tuple[tuple[str, str, int, bool, bool], ...], company
             barmode="group",
             scattermode="group",
             yaxis={"title": {"text": "% of firms surveyed"}, "range": [0, 100]},
-            xaxis={"tickangle": -20},
+            xaxis={"tickangle": -30, "automargin": True},
+            legend={"orientation": "h", "y": -0.55},
+            margin={"l": 50, "r": 20, "t": 50, "b": 150},
+            height=460,
         )
     )
     return _to_json(fig)
