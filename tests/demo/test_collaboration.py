@@ -51,7 +51,15 @@ def test_rows_are_deterministic_and_tuned() -> None:
             assert "hr" not in named
 
 
-def test_demo_network_findings_appear_for_their_reasons(demo: Workspace) -> None:
+@pytest.mark.parametrize("with_sources", [False, True])
+def test_demo_network_findings_appear_for_their_reasons(
+    demo: Workspace, with_sources: bool
+) -> None:
+    if with_sources:  # the demo's customer data sources, as `build_demo` registers them
+        from tandem.demo.channels import SOURCES
+
+        for spec in SOURCES:
+            demo.sources.add(spec.name, kind=spec.kind, owners=list(spec.owners))
     report = demo.network.show()
     found = {(f.rule, f.title) for f in report.findings}
     assert found == {
