@@ -35,6 +35,7 @@ def test_initiative_lifecycle(tandem: Tandem, ws_path: Path) -> None:
 
     text = tandem("initiative", "show", "app-relaunch", *w).stdout
     assert "App relaunch" in text and "Bo Berg (it)" in text
+    assert "App rating history: 2026-04-01 3.9, 2026-06-01 4.2" in text
     assert "IT is only in the team" in text and "Seed 002" in text
 
     run = tandem("initiative", "update", "app-relaunch", "-o", "marketing", "-o", "it",

@@ -127,6 +127,10 @@ def _print_initiative(item: InitiativeInfo) -> None:
                 str(len(k.history)),
             )
         console.print(table)
+        for k in item.kpis:
+            if k.history:
+                values = ", ".join(f"{d.isoformat()} {v:g}" for d, v, _ in k.history)
+                console.print(f"  {k.name} history: {values}", soft_wrap=True)
 
 
 @app.command()
