@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import phonenumbers
 import pytest
 
@@ -25,7 +26,13 @@ from tandem.demo.channels import (
     load_traps,
     load_truth,
 )
-from tandem.demo.people import is_valid_phone, name_typo, phone_formats, swap_postcode_digits
+from tandem.demo.people import (
+    generate_population,
+    is_valid_phone,
+    name_typo,
+    phone_formats,
+    swap_postcode_digits,
+)
 from tandem.errors import InvalidValue
 from tandem.workspace import Workspace
 from tests.conftest import Tandem
@@ -228,6 +235,14 @@ def test_phone_formats_all_parse_to_one_number() -> None:
     assert phone_formats("2079460958")["international"] == "+44 20 7946 0958"
     assert phone_formats("2079460958")["national"] == "020 7946 0958"
     assert phone_formats("2079460958")["compact"] == "02079460958"
+
+
+def test_a_large_population_has_distinct_valid_gb_phones() -> None:
+    people = generate_population(20_000, np.random.default_rng(5), as_of=AS_OF)
+    assert len(set(people.phone)) == 20_000
+    assert all(e164(f"0{nsn}") == f"+44{nsn}" for nsn in people.phone)
+    assert len({e.lower() for e in people.email}) == 20_000
+    assert len({h.lower() for h in people.handle}) == 20_000
 
 
 def test_every_phone_in_every_channel_is_valid_gb_and_agrees(data: ChannelData) -> None:

@@ -659,12 +659,13 @@ class _Generator:
         order = np.argsort(times, kind="stable").tolist()
         stamps = self._iso_many(times[order])
         fresh_ids = self._uuids(len(order))
-        id_token, time_token = _ENCODE(_ID), _ENCODE(_TIME)
+        # The timestamp is the last key: filling it in also ends the line.
+        id_token, time_token = _ENCODE(_ID), _ENCODE(_TIME) + b"}"
         lines: list[bytes] = []
         record_ids: list[str] = []
         for j, k in enumerate(order):
             message_id = stream.ids[k] or fresh_ids[j]
-            line = stream.lines[k].replace(time_token, b'"' + stamps[j].encode() + b'"', 1)
+            line = stream.lines[k].replace(time_token, b'"' + stamps[j].encode() + b'"}\n', 1)
             if stream.ids[k] is None:
                 line = line.replace(id_token, b'"' + message_id.encode() + b'"', 1)
             lines.append(line)
@@ -676,9 +677,7 @@ class _Generator:
             rejected, duplicates = self._plant_bad_rows(stream.spec.name, lines)
         path = folder / stream.spec.file
         with path.open("wb") as f:
-            for line in lines:
-                f.write(line)
-                f.write(b"\n")
+            f.writelines(lines)
         return SourceData(stream.spec, path, len(lines), rejected, duplicates, record_ids, people)
 
     def _plant_bad_rows(self, source: str, lines: list[bytes]) -> tuple[int, int]:
@@ -696,13 +695,13 @@ class _Generator:
             message.pop("userId", None)
             message.pop("anonymousId", None)
             message["messageId"] = f"{source}-bad-ids-{k}"
-            bad.append(msgspec.json.encode(message))
+            bad.append(msgspec.json.encode(message) + b"\n")
         stamps = ("2026-02-30T10:00:00Z", "yesterday 10am", "31/12/2025 23:59", "")
         for k in range(malformed):
             message = msgspec.json.decode(lines[self._below(rows)])
             message["timestamp"] = stamps[k % len(stamps)] or "not a date"
             message["messageId"] = f"{source}-bad-time-{k}"
-            bad.append(msgspec.json.encode(message))
+            bad.append(msgspec.json.encode(message) + b"\n")
         # Insert before positions of the original file (0..rows), then rebuild in one pass.
         inserts: dict[int, list[bytes]] = {}
         for line in bad:
