@@ -12,7 +12,10 @@ query layer (`Lake.events()`) is deduplicated and `Lake.compact()` removes such 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.dataset as ds  # type: ignore[import-untyped]
@@ -51,27 +54,39 @@ class DedupeIndex:
         """The committed ids of a source loaded by `catch_up` (mutable: add new ones to it)."""
         return self._ids[source]
 
-    def committed(self, table: DeltaTable, sources: Iterable[str]) -> None:
+    def committed(self, table: DeltaTable, log_folder: Path) -> None:
         """Our own commit landed (its ids were added already). When it directly follows the
-        version we reflect, its files are ours: mark them read, so they are never re-read."""
+        version we reflect, the files it added are ours: mark them read (from that commit's log
+        entry, so the cost does not grow with the table), and they are never re-read."""
         version = table.version()
         if self._version is None or version != self._version + 1:
             return
-        for source in sources:
+        try:
+            entry = (log_folder / f"{version:020d}.json").read_text()
+        except OSError:
+            return  # the next catch-up reads the files instead
+        for line in entry.splitlines():
+            add = json.loads(line).get("add") if line.strip() else None
+            if not add:
+                continue
+            source = (add.get("partitionValues") or {}).get("source")
             if source in self._files:
-                self._files[source].update(
-                    table.file_uris(file_pruning_predicate=[("source", "=", source)])
-                )
+                self._files[source].add(_name(unquote(add["path"])))
         self._version = version
 
     def _read_new_files(self, table: DeltaTable, source: str) -> None:
         uris = table.file_uris(file_pruning_predicate=[("source", "=", source)])
         seen = self._files[source]
-        new = [uri for uri in uris if uri not in seen]
+        new = [uri for uri in uris if _name(uri) not in seen]
         if new:
             ids = ds.dataset(new, format="parquet").to_table(columns=["message_id"])
             self._ids[source].update(_strings(ids.column("message_id")))
-            seen.update(new)
+            seen.update(_name(uri) for uri in new)
+
+
+def _name(path: str) -> str:
+    """A data file's name: unique in the table (deltalake names files with a UUID)."""
+    return path.rsplit("/", 1)[-1]
 
 
 def _strings(column: pa.ChunkedArray) -> list[str]:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 COMMIT_RETRIES = 20
 T = TypeVar("T")
+_WARNINGS_LOCK = threading.Lock()
 
 
 class LakeFailure(TandemError):
@@ -288,12 +289,8 @@ class Lake:
             self._index.reset()
             raise
         _guard(table.update_incremental, "read the events table")
-        sources = self._index_sources()
-        self._index.committed(table, sources)
+        self._index.committed(table, Path(self.table_path(EVENTS)) / "_delta_log")
         return table.version()
-
-    def _index_sources(self) -> list[str]:
-        return list(self._index._ids)
 
     def _write_quarantine(self, tables: list[pa.Table]) -> None:
         rows = [t for t in tables if t.num_rows]
@@ -349,7 +346,8 @@ class Lake:
             table = self._table(name)
             dataset = _guard(lambda: table.to_pyarrow_dataset(), f"read the {name} table")
         con = self.con
-        with warnings.catch_warnings():
+        # catch_warnings changes process-wide state: one thread at a time
+        with _WARNINGS_LOCK, warnings.catch_warnings():
             # ibis 12 reads the schema with DuckDB 2.0's deprecated fetch_arrow_table()
             warnings.simplefilter("ignore", DeprecationWarning)
             con.con.register(f"lake_{name}", dataset)
