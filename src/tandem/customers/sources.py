@@ -235,7 +235,8 @@ class Sources:
         stored = self.stored_rows(name)
         if stored and not force:
             raise Conflict(
-                f"source `{name}` has {stored:,} rows in the lake (events and quarantine)",
+                f"source `{name}` has {stored:,} row{'' if stored == 1 else 's'} in the lake "
+                "(events and quarantine)",
                 field="name",
                 detail=f"to cut the feed off and keep its history: tandem sources rotate-key "
                 f"{name}; to remove it anyway (its rows stay in the lake under this name): "
