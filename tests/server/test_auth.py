@@ -145,6 +145,20 @@ def test_a_disabled_users_session_ends(client: TestClient, workspace: Workspace)
     assert client.get("/api/session").status_code == 401
 
 
+def test_a_password_change_ends_existing_sessions(client: TestClient, workspace: Workspace) -> None:
+    sign_in(client, "it@example.com")
+    assert client.get("/api/session").status_code == 200
+    workspace.accounts.update("it@example.com", password="a brand new passphrase")
+    assert client.get("/api/session").status_code == 401
+    assert (
+        client.post(
+            "/api/session", json={"email": "it@example.com", "password": "a brand new passphrase"}
+        ).status_code
+        == 200
+    )
+    assert client.get("/api/session").status_code == 200
+
+
 def test_sign_out_clears_the_session(client: TestClient) -> None:
     csrf = sign_in(client)
     out = client.delete("/api/session", headers={"X-CSRF-Token": csrf})

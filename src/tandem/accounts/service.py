@@ -6,6 +6,7 @@ checks do too. Secrets never come back out: passwords are argon2 hashes, tokens 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,8 @@ class User:
     disabled: bool = False
     created_at: datetime | None = None
     grants: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    credential_tag: str = ""
+    """Changes when the password changes: a session made before that stops working."""
 
     @property
     def is_admin(self) -> bool:
@@ -120,6 +123,7 @@ def _snapshot(row: UserAccount) -> User:
         disabled=row.disabled,
         created_at=_aware(row.created_at),
         grants=frozenset((g.resource_kind, g.resource_key) for g in row.grants),
+        credential_tag=hashlib.sha256(row.password_hash.encode()).hexdigest()[:16],
     )
 
 

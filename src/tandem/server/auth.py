@@ -150,6 +150,7 @@ async def login_user(request: Request, email: str, password: str) -> User:
     limiter.succeeded(email, client)
     request.session.clear()  # a new session on every sign-in: no fixation
     request.session["uid"] = user.id
+    request.session["tag"] = user.credential_tag
     request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
     return user
 
@@ -175,12 +176,13 @@ def csrf_valid(request: HTTPConnection, sent: str | None) -> bool:
 
 
 def session_user(request: HTTPConnection) -> User | None:
-    """The enabled user of the session cookie, or None."""
+    """The enabled user of the session cookie, or None (also when the password changed since
+    the session began: a password change signs every other session out)."""
     uid = request.session.get("uid")
     if not isinstance(uid, int):
         return None
     user = _workspace(request).accounts.by_id(uid)
-    if user is None or user.disabled:
+    if user is None or user.disabled or request.session.get("tag") != user.credential_tag:
         request.session.clear()
         return None
     return user
