@@ -12,8 +12,9 @@ Written so the couples network's findings appear, or not, for reasons a reader c
   holds no role with them, neither names it in the survey nor it them, and no initiative joins
   them. PR is reached through the social-media guidelines initiative.
 - No function is isolated: each has at least one shared role, answer or initiative.
-- PR has 3 respondents: its figures are hidden (fewer than 5), and innovation's 5 with them (the
-  next smallest group; subtracting from the totals would otherwise reveal PR's answers).
+- PR has 3 respondents: its figures are hidden (fewer than 5), and innovation's 5 with them in the
+  agreement questions (subtracting from the totals would otherwise reveal PR's answers); in the
+  "works with" question the survey results hide more groups, and hidden answers are no evidence.
 - Of the initiatives, the Harbour Club app is customer-facing and owned by marketing, the digital
   team and e-commerce: IT's mobile lead is only in the team, so it is flagged. Initiatives come
   both top-down and bottom-up, so the one-way finding stays quiet.
