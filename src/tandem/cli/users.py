@@ -159,7 +159,7 @@ def set_password(
 ) -> None:
     """Set a user's password (prompted, or read with --password-stdin).
 
-    Example: echo 'a long passphrase' | tandem users set-password ana@example.com --password-stdin
+    Example: tandem users set-password ana@example.com --password-stdin < passphrase.txt
     """
     if password_stdin:
         password = _read_password_stdin()
