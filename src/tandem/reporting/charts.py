@@ -48,6 +48,14 @@ def _to_json(fig: go.Figure) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+def warm_up() -> None:
+    """Build one throw-away figure of each kind used, so plotly's lazily loaded validators are
+    ready before the first page asks for a chart (it takes a second or more on a slow machine)."""
+    fig = go.Figure([go.Bar(x=["a"], y=[1], error_y={"array": [0.1]}), go.Scatter(x=[1], y=[1])])
+    fig.update_layout(_layout("warm-up", barmode="group"))
+    _to_json(fig)
+
+
 # -- ownership benchmark -------------------------------------------------------------------
 def benchmark_chart(benchmark: Benchmark, company: str = "This company") -> str:
     """Per capability: share of surveyed firms where marketing / IT is responsible, with the

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
+from argon2 import PasswordHasher
 
 from tandem import Workspace
+from tandem.accounts import passwords
 from tandem.demo.company import demo_ownership
 from tandem.server import create_app
 
@@ -32,6 +34,14 @@ USERS = {
 }
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HX_CSRF = re.compile(r'hx-headers=\'\{"X-CSRF-Token": "([^"]+)"\}\'')
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2 with small parameters: the same code path, milliseconds instead of seconds."""
+    previous = passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    passwords.use_hasher(previous)
 
 
 @pytest.fixture

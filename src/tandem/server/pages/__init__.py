@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from tandem.reporting import charts
 from tandem.reporting.report import CSS_FILE, plotly_js_path
 from tandem.server.pages import (
     campaigns,
@@ -43,6 +46,8 @@ def install(app: FastAPI) -> None:
         return FileResponse(CSS_FILE, media_type="text/css")
 
     app.include_router(router)
+    # Load plotly's figure machinery in the background now rather than on the first page.
+    threading.Thread(target=charts.warm_up, name="tandem-chart-warm-up", daemon=True).start()
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
 
 
