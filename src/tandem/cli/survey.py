@@ -132,7 +132,7 @@ def _print_info(info: SurveyInfo) -> None:
 
 @app.command()
 def show(name: NameArgument, workspace: WorkspaceOption = None, json: JsonOption = False) -> None:
-    """Show a survey: questions, respondents (small groups as <N), invitations.
+    """Show a survey: questions, respondents per function (small groups hidden), invitations.
 
     Example: tandem survey show pulse-2026
     """
