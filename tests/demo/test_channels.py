@@ -536,6 +536,9 @@ def test_build_channels_ingests_what_the_truth_predicts(workspace: Workspace) ->
         for e in stored
     }
     assert keys == truth_ids
+    # A blank CRM or service cell is left out of the traits, not stored as "".
+    mapped = events.filter(events.source.isin(["crm", "service"])).traits.to_pyarrow()
+    assert not [t for t in mapped.to_pylist() if '":""' in t]
     lines = summary.lines()
     assert lines[0].startswith("customers: 250 people across 7 sources")
     assert f"{summary.rejected:,} rejected" in lines[1]

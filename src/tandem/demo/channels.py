@@ -727,7 +727,10 @@ class _Generator:
         people: list[int],
         mapping: dict[str, Any],
     ) -> SourceData:
-        table = pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+        # A missing value is an empty field (`"a",,"b"`), not an empty text (`"a","","b"`).
+        table = pa.table(
+            {k: pa.array([x or None for x in v], pa.string()) for k, v in columns.items()}
+        )
         path = folder / spec.file
         pacsv.write_csv(table, path)
         assert spec.mapping is not None
