@@ -44,3 +44,40 @@ def test_a_success_clears_the_count() -> None:
     for _ in range(4):
         limiter.failed("a@example.com", "c")
     limiter.check("a@example.com", "c")
+
+
+def test_one_client_spraying_many_emails_is_stopped_too() -> None:
+    clock = Clock()
+    limiter = LoginLimiter(max_failures=5, max_client_failures=8, clock=clock)
+    for i in range(8):
+        limiter.check(f"user{i}@example.com", "10.0.0.9")
+        limiter.failed(f"user{i}@example.com", "10.0.0.9")
+        clock.now += 1
+    with pytest.raises(TooManyAttempts, match="for this address") as caught:
+        limiter.check("someone-new@example.com", "10.0.0.9")
+    assert caught.value.retry_after == 300 - 8
+    limiter.check("someone-new@example.com", "10.0.0.10")  # other clients are not affected
+
+
+def test_stale_entries_do_not_pile_up() -> None:
+    clock = Clock()
+    limiter = LoginLimiter(clock=clock)
+    for i in range(100):
+        limiter.failed(f"user{i}@example.com", "c")
+    assert len(limiter) == 101  # 100 (email, client) keys + the client's own
+    clock.now += 301
+    limiter.check("user1@example.com", "c")  # a check drops the stale keys it reads
+    assert len(limiter) == 99
+
+
+def test_past_the_key_limit_stale_keys_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tandem.accounts import ratelimit
+
+    monkeypatch.setattr(ratelimit, "MAX_KEYS", 10)
+    clock = Clock()
+    limiter = LoginLimiter(clock=clock)
+    for i in range(20):
+        limiter.failed(f"old{i}@example.com", f"10.0.0.{i}")  # 40 keys, over the limit
+    clock.now += 301
+    limiter.failed("new@example.com", "10.0.1.1")
+    assert len(limiter) == 2  # only the new failure's two keys are left
