@@ -60,20 +60,24 @@ def add(
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
     prompt: Annotated[
-        bool,
-        typer.Option("--prompt/--generate", help="Ask for a password, or generate one (default)."),
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--prompt/--generate",
+            help="Ask for the password, or generate one (default: ask on a terminal).",
+            show_default=False,
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Add a user; without a password one is generated and printed once.
+    """Add a user; the password is asked for on a terminal, else generated and printed once.
 
     Example: tandem users add ana@example.com --function marketing --role editor
     """
     password: str | None = None
     if password_stdin:
         password = _read_password_stdin()
-    elif prompt:
+    elif prompt or (prompt is None and sys.stdin.isatty()):
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with open_workspace(workspace) as ws:
         user, generated = ws.accounts.add(email, function=function, role=role, password=password)
