@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -196,7 +197,56 @@ class CollaborationSection:
         return bool(self.initiatives)
 
 
+COLLABORATION_TTL = 30.0
+"""Seconds a computed collaboration section is reused while the metadata looks unchanged (a
+change made in place, such as closing a survey, shows after at most this long)."""
+_COLLABORATION_CACHE: dict[str, tuple[tuple[Any, ...], float, CollaborationSection]] = {}
+_COLLABORATION_LOCK = threading.Lock()
+
+
+def metadata_fingerprint(ws: Workspace) -> tuple[Any, ...]:
+    """Row count and highest id of every metadata table, in one query: it changes whenever a
+    row is added or removed (a RACI edit, a survey answer, a KPI value, a new initiative)."""
+    from sqlalchemy import Integer, func, literal, select, union_all
+
+    from tandem.db.models import Base
+
+    parts = []
+    for table in Base.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        top = (
+            func.max(keys[0])
+            if len(keys) == 1 and isinstance(keys[0].type, Integer)
+            else literal(None)
+        )
+        parts.append(
+            select(
+                literal(table.name).label("t"), func.count().label("n"), top.label("top")
+            ).select_from(table)
+        )
+    with ws.session() as s:
+        rows = s.execute(union_all(*parts)).all()
+    return tuple(sorted((str(t), int(n), top) for t, n, top in rows))
+
+
 def collaboration_section(ws: Workspace) -> CollaborationSection:
+    """Surveys, the couples network and initiatives (computing them takes a second on the demo
+    company: results, intervals and network measures), reused while the metadata is unchanged
+    and for at most COLLABORATION_TTL seconds."""
+    key = str(ws.root)
+    fingerprint = metadata_fingerprint(ws)
+    now = time.monotonic()
+    with _COLLABORATION_LOCK:
+        cached = _COLLABORATION_CACHE.get(key)
+    if cached is not None and cached[0] == fingerprint and now - cached[1] < COLLABORATION_TTL:
+        return cached[2]
+    section = compute_collaboration_section(ws)
+    with _COLLABORATION_LOCK:
+        _COLLABORATION_CACHE[key] = (fingerprint, now, section)
+    return section
+
+
+def compute_collaboration_section(ws: Workspace) -> CollaborationSection:
     """Surveys, the couples network and initiatives, each shown when its module is there."""
     section = CollaborationSection()
     for part, loader in (
