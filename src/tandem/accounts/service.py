@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tandem.accounts import passwords
 from tandem.accounts import tokens as _tokens
@@ -163,7 +163,7 @@ class Accounts:
     @staticmethod
     def _query() -> Any:
         return select(UserAccount).options(
-            selectinload(UserAccount.function), selectinload(UserAccount.grants)
+            joinedload(UserAccount.function), selectinload(UserAccount.grants)
         )
 
     def _row(self, s: Session, email: str) -> UserAccount:
@@ -356,18 +356,21 @@ class Accounts:
         if not _tokens.looks_like_token(secret):
             return None
         with self.ws.session() as s:
+            user_of = joinedload(ApiToken.user)
             row = s.scalars(
                 select(ApiToken)
                 .where(ApiToken.token_hash == _tokens.digest(secret))
-                .options(selectinload(ApiToken.user))
+                .options(
+                    user_of.joinedload(UserAccount.function),
+                    user_of.selectinload(UserAccount.grants),
+                )
             ).first()
             if row is None or row.revoked_at is not None or row.user.disabled:
                 return None
             now = utcnow()
             if row.last_used_at is None or now - _aware(row.last_used_at) > TOKEN_TOUCH_INTERVAL:
                 row.last_used_at = now
-            user = s.scalars(self._query().where(UserAccount.id == row.user_id)).one()
-            return _snapshot(user)
+            return _snapshot(row.user)
 
     # -- grants ------------------------------------------------------------------------------
     def grant(self, email: str, kind: str, key: str) -> User:
