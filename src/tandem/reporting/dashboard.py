@@ -246,6 +246,13 @@ def collaboration_section(ws: Workspace) -> CollaborationSection:
     return section
 
 
+def forget(ws: Workspace) -> None:
+    """Drop the cached collaboration section of `ws` (after an edit made through the pages; a
+    row replaced in place can keep the fingerprint, e.g. on SQLite, which reuses a freed id)."""
+    with _COLLABORATION_LOCK:
+        _COLLABORATION_CACHE.pop(str(ws.root), None)
+
+
 def compute_collaboration_section(ws: Workspace) -> CollaborationSection:
     """Surveys, the couples network and initiatives, each shown when its module is there."""
     section = CollaborationSection()

@@ -155,6 +155,8 @@ def set_cell(
             message=exc.message,
             status_code=exc.status_code,
         )
+    if removed or added:
+        dashboard.forget(ws)  # the network's shared-responsibility evidence changed
     return _cell(
         request, user, ws, capability, function, state="saved", changed=bool(removed or added)
     )
