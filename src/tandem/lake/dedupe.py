@@ -62,10 +62,10 @@ class DedupeIndex:
         if self._version is None or version != self._version + 1:
             return
         try:
-            entry = (log_folder / f"{version:020d}.json").read_text()
+            entry = (log_folder / f"{version:020d}.json").read_text(encoding="utf-8")
         except OSError:
             return  # the next catch-up reads the files instead
-        for line in entry.splitlines():
+        for line in entry.split("\n"):  # not splitlines(): \x85, \u2028 may sit in strings
             add = json.loads(line).get("add") if line.strip() else None
             if not add:
                 continue
