@@ -198,3 +198,25 @@ def test_the_session_secret_is_made_once_private_and_ignored_by_git(workspace: W
     assert len(secret) >= 48 and session_secret(workspace) == secret
     other = create_app(workspace)  # a second app (process) of the same workspace agrees
     assert other is not None and session_secret(workspace) == secret
+
+
+def test_a_cross_site_form_cannot_sign_in_through_the_api(client: TestClient) -> None:
+    # A form on another site can send text/plain (no preflight) but not application/json.
+    body = f'{{"email": "it@example.com", "password": "{PASSWORD}"}}'
+    answer = client.post("/api/session", content=body, headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 422
+    assert "set-cookie" not in answer.headers
+
+
+def test_the_openapi_document_names_both_ways_to_authenticate(client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["token"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal API token: tdm_...",
+    }
+    assert schemes["session"]["in"] == "cookie" and schemes["session"]["name"] == "tandem_session"
+    matrix = document["paths"]["/api/ownership/matrix"]["get"]
+    assert {"token": []} in matrix["security"] and {"session": []} in matrix["security"]
+    assert "security" not in document["paths"]["/api/session"]["post"]
