@@ -63,15 +63,17 @@ class DedupeIndex:
             return
         try:
             entry = (log_folder / f"{version:020d}.json").read_text(encoding="utf-8")
-        except OSError:
+            added = []
+            for line in entry.split("\n"):  # not splitlines(): \x85, \u2028 may sit in strings
+                add = json.loads(line).get("add") if line.strip() else None
+                if add:
+                    source = (add.get("partitionValues") or {}).get("source")
+                    added.append((source, _name(unquote(add["path"]))))
+        except (OSError, ValueError, KeyError, AttributeError, TypeError):
             return  # the next catch-up reads the files instead
-        for line in entry.split("\n"):  # not splitlines(): \x85, \u2028 may sit in strings
-            add = json.loads(line).get("add") if line.strip() else None
-            if not add:
-                continue
-            source = (add.get("partitionValues") or {}).get("source")
+        for source, name in added:
             if source in self._files:
-                self._files[source].add(_name(unquote(add["path"])))
+                self._files[source].add(name)
         self._version = version
 
     def _read_new_files(self, table: DeltaTable, source: str) -> None:

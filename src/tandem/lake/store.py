@@ -288,9 +288,16 @@ class Lake:
         except BaseException:
             self._index.reset()
             raise
-        _guard(table.update_incremental, "read the events table")
-        self._index.committed(table, Path(self.table_path(EVENTS)) / "_delta_log")
-        return table.version()
+        # The commit is durable: nothing after this point may fail the write.
+        try:
+            table.update_incremental()
+            self._index.committed(table, Path(self.table_path(EVENTS)) / "_delta_log")
+            version: int | None = table.version()
+        except Exception:  # the index re-reads the table on its next use
+            self._index.reset()
+            self._tables.pop(EVENTS, None)
+            version = None
+        return version
 
     def _write_quarantine(self, tables: list[pa.Table]) -> None:
         rows = [t for t in tables if t.num_rows]
