@@ -242,3 +242,17 @@ def test_queries_from_many_threads_at_once(tmp_path: Path) -> None:
         t.join()
     assert counts == [100] * 40
     lake.close()
+
+
+def test_unicode_line_separators_in_values_do_not_break_the_bookkeeping(tmp_path: Path) -> None:
+    """U+2028 and U+0085 stay unescaped in the Delta log's statistics; a regression once made
+    a durable commit answer as failed."""
+    lake = Lake(tmp_path / "lake")
+    odd = "line\u2028separator\x85next"
+    messages = [{"type": "track", "userId": odd, "event": odd, "messageId": odd}]
+    batch = normalise_messages(messages, source="web", received_at=NOW)
+    first = lake.append(batch)
+    assert (first.accepted, first.version) == (1, 1)
+    assert lake.append(batch).duplicates == 1
+    assert lake.events().user_id.to_pyarrow().to_pylist() == [odd]
+    lake.close()
