@@ -40,6 +40,13 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _wrap(label: str, width: int = 24) -> str:
+    """A long axis label broken over lines (plotly breaks lines at <br>)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(label, width)) or label
+
+
 def _to_json(fig: go.Figure) -> str:
     text: str = fig.to_json(pretty=False, engine="json")
     # Drop the default template (tens of kilobytes per chart): our layout styles the chart.
@@ -179,7 +186,7 @@ def _survey_chart(key: str, title: str) -> str:
     fig.add_trace(
         go.Bar(
             name="Share agreeing (95% Wilson interval)",
-            x=[r["label"] for r in shown],
+            x=[_wrap(r["label"]) for r in shown],
             y=[100 * r["share"] for r in shown],
             error_y={
                 "type": "data",
@@ -197,7 +204,7 @@ def _survey_chart(key: str, title: str) -> str:
         fig.add_trace(
             go.Scatter(
                 name="Forrester 2014",
-                x=[r["label"] for r in bench],
+                x=[_wrap(r["label"]) for r in bench],
                 y=[100 * r["benchmark"] for r in bench],
                 mode="markers",
                 marker={"symbol": "diamond", "size": 12, "color": COLOURS["executive"]},
@@ -208,7 +215,7 @@ def _survey_chart(key: str, title: str) -> str:
         fig.add_trace(
             go.Scatter(
                 name="Suppressed (too few respondents)",
-                x=[r["label"] for r in hidden],
+                x=[_wrap(r["label"]) for r in hidden],
                 y=[2 for _ in hidden],
                 mode="markers+text",
                 text=["suppressed" for _ in hidden],
@@ -221,7 +228,9 @@ def _survey_chart(key: str, title: str) -> str:
         _layout(
             title,
             yaxis={"title": {"text": "% agreeing"}, "range": [0, 100]},
-            xaxis={"tickangle": -20},
+            xaxis={"tickangle": 0, "automargin": True},
+            legend={"orientation": "h", "y": -0.45},
+            height=440,
         )
     )
     return _to_json(fig)
@@ -327,7 +336,7 @@ def _kpi_chart(key: str, title: str) -> str:
     rows: list[dict[str, Any]] = json.loads(key)
     fig = go.Figure(
         go.Bar(
-            y=[r["label"] for r in rows],
+            y=[_wrap(r["label"], 40) for r in rows],
             x=[100 * float(r["progress"]) for r in rows],
             orientation="h",
             marker={
@@ -343,7 +352,8 @@ def _kpi_chart(key: str, title: str) -> str:
         _layout(
             title,
             xaxis={"title": {"text": "% of the way from baseline to target"}, "range": [0, 100]},
-            margin={"l": 220, "r": 20, "t": 50, "b": 50},
+            yaxis={"automargin": True},
+            margin={"l": 20, "r": 20, "t": 50, "b": 50},
             showlegend=False,
         )
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -67,10 +68,10 @@ def test_survey_results_show_intervals_and_mark_suppressed_groups(
     assert marketing_row and "67%" in marketing_row.group(1) and "(n=6)" in marketing_row.group(1)
     # The chart carries the interval as error bars.
     figure = json.loads(
-        re.search(r'data-figure="([^"]+)"', page).group(1).replace("&#34;", '"')  # type: ignore[union-attr]
+        html.unescape(re.search(r'data-figure="([^"]+)"', page).group(1))  # type: ignore[union-attr]
     )
     bars = figure["data"][0]
-    i = bars["x"].index("The right people define our digital strategy.")
+    i = bars["x"].index("The right people define<br>our digital strategy.")
     assert abs(bars["y"][i] - 100 * right.share) < 1e-9
     assert abs(bars["error_y"]["array"][i] - 100 * (right.high - right.share)) < 1e-9
     assert abs(bars["error_y"]["arrayminus"][i] - 100 * (right.share - right.low)) < 1e-9
