@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-from deltalake import DeltaTable, write_deltalake
+from deltalake import ColumnProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from tandem.errors import TandemError
@@ -311,7 +311,13 @@ class Lake:
                 # A stream is written through a handle of its own: its producer dedupes against
                 # (and so refreshes) the lake's handle while deltalake holds the one it writes to.
                 target = self.table_path(name) if isinstance(data, pa.RecordBatchReader) else table
-                write_deltalake(target, data, mode="append", partition_by=PARTITIONS[name])
+                write_deltalake(
+                    target,
+                    data,
+                    mode="append",
+                    partition_by=PARTITIONS[name],
+                    writer_properties=_writer_properties(),
+                )
                 return
             except CommitFailedError as exc:
                 attempt += 1
@@ -394,6 +400,17 @@ class Lake:
                 con.disconnect()
             self._connections.clear()
             self._local = threading.local()
+
+
+def _writer_properties() -> WriterProperties:
+    """Snappy; dictionary encoding only for the few-valued columns (ids, JSON text and times
+    are nearly all distinct: encoding them as dictionaries only costs time)."""
+    dictionary = ColumnProperties(dictionary_enabled=True)
+    return WriterProperties(
+        compression="SNAPPY",
+        default_column_properties=ColumnProperties(dictionary_enabled=False),
+        column_properties={c: dictionary for c in ("type", "event", "name", "origin", "reason")},
+    )
 
 
 def _with_ingested_at(events: pa.Table, ingested_at: datetime) -> pa.Table:
