@@ -142,6 +142,17 @@ def test_log_in_edit_the_matrix_and_see_the_finding_change(server: str, tmp_path
             page.reload()
             assert page.locator("#cell-social-media-marketing--it input.roles").input_value() == "A"
 
+            # Letters that are not R, A, C or I: the cell says so, nothing is saved.
+            bad = page.locator("#cell-social-media-marketing--pr input.roles")
+            with page.expect_response(lambda r: "/ownership/matrix/" in r.url) as refused:
+                bad.fill("CX")
+                bad.press("Tab")
+            assert refused.value.status == 422
+            page.wait_for_selector("#cell-social-media-marketing--pr .cell-error")
+            assert "is not a RACI role" in page.inner_text("#cell-social-media-marketing--pr")
+            page.reload()
+            assert page.locator("#cell-social-media-marketing--pr input.roles").input_value() == "C"
+
             page.click("nav >> text=Campaigns")
             page.wait_for_url(f"{server}/campaigns")
             assert "No campaign yet." in page.inner_text("main")
