@@ -256,3 +256,45 @@ def test_unicode_line_separators_in_values_do_not_break_the_bookkeeping(tmp_path
     assert lake.append(batch).duplicates == 1
     assert lake.events().user_id.to_pyarrow().to_pylist() == [odd]
     lake.close()
+
+
+def test_writer_merges_small_files_in_the_background_and_dedupe_still_holds(
+    tmp_path: Path,
+) -> None:
+    lake = Lake(tmp_path / "lake")
+    writer = lake.writer(max_delay=0, compact_every=4)
+    for n in range(12):
+        result = writer.submit(parsed([f"{n}-{i}" for i in range(10)])).result()
+        assert (result.accepted, result.duplicates) == (10, 0)
+    writer.close()
+    assert writer.compactions >= 1
+    assert len(lake.table("events").file_uris()) < 12
+    assert lake.raw("events").count().to_pyarrow().as_py() == 120
+    again = lake.append_many([parsed([f"{n}-{i}" for i in range(10)]) for n in range(12)])
+    assert sum(r.duplicates for r in again) == 120
+    assert sum(r.accepted for r in again) == 0
+    lake.close()
+
+
+def test_index_follows_a_compaction_without_reading_the_merged_file(tmp_path: Path) -> None:
+    """Another writer's compaction rewrites files the index has read: no new ids, nothing to
+    read; a file another writer appended is still read (its ids count as duplicates)."""
+    lake, other = Lake(tmp_path / "lake"), Lake(tmp_path / "lake")
+    for n in range(3):
+        lake.append(parsed([f"a{n}"]))
+    other.append(parsed(["b"]))
+    assert other.compact_small_files()
+    reads: list[int] = []
+    original = lake._index._read_new_files
+
+    def spy(table: DeltaTable, source: str) -> None:
+        reads.append(1)
+        original(table, source)
+
+    lake._index._read_new_files = spy  # type: ignore[method-assign]
+    result = lake.append(parsed(["a0", "a1", "b", "c"]))
+    assert (result.accepted, result.duplicates) == (1, 3)
+    assert reads == []  # followed through the log, not by listing and re-reading the table
+    assert count(lake) == 5
+    lake.close()
+    other.close()

@@ -3,8 +3,11 @@
 Scanning `events` before every commit would be far too slow at HTTP rates (a commit every ~50 ms).
 Instead the index loads a source's message ids once (its partition's `message_id` column), and
 remembers which data files it has read. Before a commit it compares the table's current version
-with the one it reflects; when another process has committed since, it reads only the files it
-has not seen yet (compaction rewrites files, so after a compaction each source is re-read once).
+with the one it reflects; when another process has committed since, it follows those commits'
+log entries: the files they add are read, except the files a compaction wrote (`dataChange`
+false) out of files it had read already, which hold no new ids. (When the log entries cannot be
+followed, it lists the table and reads the files it has not seen yet.) The cost of keeping up is
+that of the new rows, never of the table.
 
 Two processes committing the same message id at the same instant can both pass the check; the
 query layer (`Lake.events()`) is deduplicated and `Lake.compact()` removes such copies.
@@ -36,13 +39,16 @@ class DedupeIndex:
         self._files.clear()
         self._version = None
 
-    def catch_up(self, table: DeltaTable, sources: Iterable[str]) -> None:
+    def catch_up(
+        self, table: DeltaTable, sources: Iterable[str], log_folder: Path | None = None
+    ) -> None:
         """Bring the index up to `table`'s current version and load any of `sources` not loaded
         yet. `table` must already be updated to the latest version."""
         version = table.version()
         if version != self._version:
-            for source in self._ids:
-                self._read_new_files(table, source)
+            if not (log_folder is not None and self._replay(log_folder, version)):
+                for source in self._ids:
+                    self._read_new_files(table, source)
             self._version = version
         for source in sources:
             if source not in self._ids:
@@ -75,6 +81,49 @@ class DedupeIndex:
             if source in self._files:
                 self._files[source].add(name)
         self._version = version
+
+    def _replay(self, log_folder: Path, version: int) -> bool:
+        """Follow the commits after the reflected version up to `version` through their log
+        entries; False (nothing half-learnt that is wrong) when that is not possible."""
+        if self._version is None or version < self._version or version - self._version > 1000:
+            return False
+        table_folder = log_folder.parent
+        try:
+            for number in range(self._version + 1, version + 1):
+                entry = (log_folder / f"{number:020d}.json").read_text(encoding="utf-8")
+                added: list[tuple[str, str, bool]] = []
+                removed: list[tuple[str, str]] = []
+                for line in entry.split("\n"):  # not splitlines(): \x85 may sit in strings
+                    action = json.loads(line) if line.strip() else {}
+                    for kind in ("add", "remove"):
+                        item = action.get(kind)
+                        if not item:
+                            continue
+                        source = (item.get("partitionValues") or {}).get("source")
+                        if source not in self._ids:
+                            continue
+                        path = unquote(item["path"])
+                        if kind == "add":
+                            added.append((source, path, item.get("dataChange") is False))
+                        else:
+                            removed.append((source, _name(path)))
+                # a rewrite of files already read brings no new ids; anything else is read
+                rewrite = all(name in self._files[source] for source, name in removed)
+                new: dict[str, list[str]] = {}
+                for source, path, same_data in added:
+                    if _name(path) in self._files[source]:
+                        continue
+                    if same_data and rewrite:
+                        self._files[source].add(_name(path))
+                    else:
+                        new.setdefault(source, []).append(str(table_folder / path))
+                for source, paths in new.items():
+                    ids = ds.dataset(paths, format="parquet").to_table(columns=["message_id"])
+                    self._ids[source].update(_strings(ids.column("message_id")))
+                    self._files[source].update(_name(p) for p in paths)
+        except (OSError, ValueError, KeyError, AttributeError, TypeError, pa.ArrowException):
+            return False
+        return True
 
     def _read_new_files(self, table: DeltaTable, source: str) -> None:
         uris = table.file_uris(file_pruning_predicate=[("source", "=", source)])

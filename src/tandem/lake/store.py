@@ -256,7 +256,7 @@ class Lake:
             return None, [0 for _ in sizes]
         table = self._table(EVENTS)
         sources = pc.unique(events.column("source")).to_pylist()
-        self._index.catch_up(table, sources)
+        self._index.catch_up(table, sources, Path(self.table_path(EVENTS)) / "_delta_log")
         ids = events.column("message_id").to_pylist()
         if len(sources) == 1:
             known = self._index.ids(sources[0])
@@ -280,9 +280,12 @@ class Lake:
         return pa.array(mask, pa.bool_()), kept
 
     def _write_events(self, data: pa.Table | pa.RecordBatchReader) -> int | None:
-        if isinstance(data, pa.Table) and not data.num_rows:
+        stream = isinstance(data, pa.RecordBatchReader)
+        if not stream and not data.num_rows:
             return None
-        table = self._table(EVENTS)
+        # a table write follows _dedupe, which has just refreshed the handle
+        table = self._tables.get(EVENTS) if not stream else None
+        table = table or self._table(EVENTS)
         try:
             self._commit(table, EVENTS, data)
         except BaseException:
@@ -290,7 +293,8 @@ class Lake:
             raise
         # The commit is durable: nothing after this point may fail the write.
         try:
-            table.update_incremental()
+            if stream:  # written through a handle of its own (write_deltalake updates ours)
+                table.update_incremental()
             self._index.committed(table, Path(self.table_path(EVENTS)) / "_delta_log")
             version: int | None = table.version()
         except Exception:  # the index re-reads the table on its next use
@@ -393,6 +397,22 @@ class Lake:
             ]
             self._index.reset()
         return CompactResult(results)
+
+    def compact_small_files(self) -> bool:
+        """Merge the small files of both tables (rewrite-only commits, no rows change), through
+        handles of their own: it runs beside appends without holding the write lock. A conflict
+        or failure is not an error (the data is untouched): False, and it is tried again later.
+        """
+        merged = False
+        for name in (EVENTS, QUARANTINE):
+            path = self.table_path(name)
+            try:
+                table = DeltaTable(path)
+                metrics = table.optimize.compact(writer_properties=_writer_properties())
+            except (DeltaError, OSError):
+                continue
+            merged = merged or bool(metrics.get("numFilesRemoved"))
+        return merged
 
     def close(self) -> None:
         with self._con_lock:
