@@ -16,6 +16,10 @@ POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 DEMO_DIR ?= demo
 
+# pytest-xdist workers (one per core by default); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(RUN) pytest -q -n $(PYTEST_WORKERS)
+
 .PHONY: install lint format test test-sqlite test-postgres demo bench clean
 
 install:
@@ -33,10 +37,10 @@ format: install
 	$(RUN) ruff check --fix src tests benchmarks
 
 test-sqlite: install
-	$(RUN) pytest -q
+	$(PYTEST)
 
 test-postgres: install
-	TANDEM_TEST_DATABASE_URL=$(POSTGRES_URL) $(RUN) pytest -q
+	TANDEM_TEST_DATABASE_URL=$(POSTGRES_URL) $(PYTEST)
 
 test: lint test-sqlite
 ifeq ($(TANDEM_TEST_POSTGRES),0)
