@@ -316,3 +316,37 @@ def test_missing_file(
 ) -> None:
     with pytest.raises(InvalidValue, match=message):
         ingest_file(lake, make(tmp_path), source="web", format="ndjson")
+
+
+def test_columns_read_directly_give_the_same_verdicts_as_their_json_text() -> None:
+    """Parquet/CSV columns become the message without a JSON round trip: every verdict, field,
+    reason, raw text, hash-assigned messageId and value equals the JSON text path's."""
+    from tandem.customers import ingest as ingest_module
+
+    table = pa.table(
+        {
+            "row": pa.array([1, 2, 3, 4, 5], pa.int64()),
+            "type": ["track", "bogus", "track", "identify", None],
+            "messageId": [None, "m2", "m3", None, "m5"],
+            "userId": ["u1", "u2", None, 'é"x', "u5"],
+            "event": ["E", "E", "E", None, "E"],
+            "timestamp": ["2026-01-01T00:00:00Z", "nope", None, "2026-02-01", None],
+            "properties.big": ["x" * 40_000, "a", "b", None, None],
+            "properties.n": [1.5, None, 2.0, 3.0, None],
+        }
+    )
+    results = []
+    for direct in (False, True):
+        validator = ingest_module._Validator(source="s", origin="f", mapping=None)
+        validator.check_columns(table.column_names[1:], "the file")
+        if not direct:
+            validator._direct = None
+        events, quarantine = validator.validate(ingest_module.Chunk(table, [], 5, records=True))
+        validator.close()
+        stamps = ["ingested_at", "received_at"]
+        results.append((events.drop(stamps).to_pylist(), quarantine.drop(stamps).to_pylist()))
+    assert results[0] == results[1]
+    events, rejected = results[1]
+    assert [r["index"] for r in rejected] == [1, 2, 3, 5]
+    assert rejected[0]["reason"] == "the message is larger than 32 KB"
+    assert len(events) == 1 and len(events[0]["message_id"]) == 32  # md5 of source + text

@@ -521,6 +521,7 @@ class _Validator:
             ),
         )
         self._render: tuple[str, list[Any]] | None = None
+        self._direct: Direct | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -531,6 +532,7 @@ class _Validator:
             self._render = self.mapping.render_sql(columns, where, source=self.source)
         else:
             self._render = _segment_columns_sql(columns)
+            self._direct = _segment_columns_direct(columns)
 
     def validate(self, chunk: Chunk) -> tuple[pa.Table, pa.Table]:
         quarantine = [self._broken(chunk.broken)] if chunk.broken else []
@@ -539,7 +541,11 @@ class _Validator:
         self.con.register("chunk", chunk.rows)
         try:
             messages, params = self._messages(chunk)
-            result = self.con.sql(validate_sql(messages), params=params).to_arrow_table()
+            direct = self._direct if chunk.records and self.mapping is None else None
+            if direct is not None:  # the columns as they are, without a JSON round trip
+                messages, params = "SELECT row, * EXCLUDE (row) FROM chunk", list(direct.params)
+            query = validate_sql(messages, direct=direct)
+            result = self.con.sql(query, params=params).to_arrow_table()
         finally:
             self.con.unregister("chunk")
         ok = pc.is_null(result.column("reason"))
@@ -610,6 +616,58 @@ def _concat(tables: list[pa.Table]) -> pa.Table:
 def quote_ident(name: str) -> str:
     """A column name as a quoted SQL identifier (a name from a file never becomes SQL text)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Direct:
+    """How CSV/Parquet columns become the parsed message `m` straight away (each field's JSON
+    value, as the JSON text path would have parsed it), with the message's text and its length
+    in bytes computed from `m` (the text only where it is needed: rejected rows, rows without a
+    messageId)."""
+
+    m: str
+    params: list[Any]
+    line: str
+    length: str
+
+
+def _segment_columns_direct(columns: list[str]) -> Direct | None:
+    """`Direct` for the columns `_segment_columns_sql` turns into a message (the same keys, in
+    the same order, with the same values); None when no column is a message field."""
+    values: list[tuple[str, str]] = []
+    params: list[Any] = []
+    nested: dict[str, list[str]] = {}
+    for name in columns:
+        if name in MESSAGE_FIELDS:
+            values.append((name, f"to_json({quote_ident(name)})"))
+        else:
+            prefix = next((p for p in OBJECT_PREFIXES if name.startswith(p)), None)
+            if prefix is not None and len(name) > len(prefix):
+                nested.setdefault(prefix[:-1], []).append(name)
+    for parent, children in nested.items():
+        if parent in columns:
+            continue
+        inner = ", ".join(f"?, {quote_ident(c)}" for c in children)
+        values.append((parent, f"json_merge_patch('{{}}', json_object({inner}))"))
+        params.extend(child.split(".", 1)[1] for child in children)
+    if not values:
+        return None
+    given = dict(values)
+    m = (
+        "struct_pack("
+        + ", ".join(f"{quote_ident(f)} := {given.get(f, 'NULL')}::JSON" for f in MESSAGE_FIELDS)
+        + ")"
+    )
+    parts = [f"coalesce(m.{quote_ident(k)}::VARCHAR, 'null')" for k, _ in values]
+    keys = [f'"{k}":' for k, _ in values]  # message field names need no JSON escapes
+    line = (
+        "concat('{', "
+        + ", ',', ".join(f"'{key}', {part}" for key, part in zip(keys, parts, strict=True))
+        + ", '}')"
+    )
+    fixed = 2 + sum(len(k) for k in keys) + len(keys) - 1
+    length = f"({fixed} + " + " + ".join(f"strlen({p})" for p in parts) + ")"
+    return Direct(m, params, line, length)
 
 
 def _segment_columns_sql(columns: list[str]) -> tuple[str, list[Any]]:
@@ -695,7 +753,7 @@ def _id_value(key: str) -> str:
     )
 
 
-def _rules() -> list[tuple[str, str, str]]:
+def _rules(line_bytes: str = "strlen(line)") -> list[tuple[str, str, str]]:
     """(condition, reason, field) in the order spec.normalise_message checks them."""
     types = ", ".join(f"'{t}'" for t in MESSAGE_TYPES)
     got = (
@@ -710,7 +768,7 @@ def _rules() -> list[tuple[str, str, str]]:
             "NULL",
         ),
         (
-            f"strlen(line) > {MAX_MESSAGE_BYTES}",
+            f"{line_bytes} > {MAX_MESSAGE_BYTES}",
             f"'the message is larger than {MAX_MESSAGE_BYTES // 1024} KB'",
             "NULL",
         ),
@@ -776,9 +834,10 @@ def _rules() -> list[tuple[str, str, str]]:
     return rules
 
 
-def validate_sql(messages: str) -> str:
+def validate_sql(messages: str, *, direct: Direct | None = None) -> str:
     """The query turning `messages` (row, line) into events columns plus reason/field; it reads
-    the one-row table `params` (source, received_at)."""
+    the one-row table `params` (source, received_at). With `direct`, `messages` holds (row, the
+    file's columns) and the message is built from the columns, not parsed from text."""
     struct = "{" + ", ".join(f'"{f}": "JSON"' for f in MESSAGE_FIELDS) + "}"
     typed = ",\n        ".join(
         f"{_json_type(f'(m.{k}::VARCHAR)')} AS ty_{k}" for k in (*_SCALARS, *_OBJECTS)
@@ -789,7 +848,19 @@ def validate_sql(messages: str) -> str:
         f"CASE WHEN ty_{k} = 'VARCHAR' THEN TRY_CAST(v_{k} AS TIMESTAMPTZ) END AS t_{k}"
         for k in _TIME_FIELDS
     )
-    rules = _rules()
+    rules = _rules(direct.length if direct else "strlen(line)")
+    line = direct.line if direct else "line"
+    if direct is None:
+        parsed = (
+            f"SELECT row, line, m, m IS NOT NULL AND starts_with(ltrim(line), '{{') AS is_object"
+            f"\n    FROM (SELECT row, line, try(json_transform(line, '{struct}')) AS m "
+            "FROM messages)"
+        )
+    else:
+        parsed = (
+            f"SELECT row, NULL::VARCHAR AS line, m, true AS is_object FROM "
+            f"(SELECT row, {direct.m} AS m FROM messages)"
+        )
     rule = "CASE " + " ".join(f"WHEN {c} THEN {n}" for n, (c, _, _) in enumerate(rules)) + " END"
     reason = "CASE rule " + " ".join(f"WHEN {n} THEN {r}" for n, (_, r, _) in enumerate(rules))
     field = "CASE rule " + " ".join(f"WHEN {n} THEN {f}" for n, (_, _, f) in enumerate(rules))
@@ -798,8 +869,7 @@ def validate_sql(messages: str) -> str:
     return f"""
 WITH messages AS ({messages}),
 parsed AS (
-    SELECT row, line, m, m IS NOT NULL AND starts_with(ltrim(line), '{{') AS is_object
-    FROM (SELECT row, line, try(json_transform(line, '{struct}')) AS m FROM messages)
+    {parsed}
 ),
 typed AS (
     SELECT row, line, m, is_object,
@@ -822,9 +892,9 @@ SELECT
     row,
     {reason} END AS reason,
     {field} END AS field,
-    CASE WHEN rule IS NOT NULL THEN line END AS raw_line,
+    CASE WHEN rule IS NOT NULL THEN {line} END AS raw_line,
     p.source AS source,
-    CASE WHEN message_id IS NULL THEN md5(p.source || chr(10) || line) ELSE message_id END
+    CASE WHEN message_id IS NULL THEN md5(p.source || chr(10) || {line}) ELSE message_id END
         AS message_id,  -- CASE, not coalesce: DuckDB evaluates coalesce's arguments eagerly
     v_type AS type,
     user_id, anonymous_id, event, name, group_id, previous_id,
