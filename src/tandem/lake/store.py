@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
-from deltalake import ColumnProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake import (
+    ColumnProperties,
+    DeltaTable,
+    PostCommitHookProperties,
+    WriterProperties,
+    write_deltalake,
+)
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from tandem.errors import TandemError
@@ -101,6 +107,9 @@ class Lake:
         self._local = threading.local()
         self._connections: list[ibis.BaseBackend] = []
         self._con_lock = threading.Lock()
+        self.checkpoint_in_background = False
+        """Set by a GroupCommitWriter that compacts: checkpoints are then written by its
+        compaction thread, not by the commit that happens to be the hundredth (~100 ms)."""
 
     # -- tables ------------------------------------------------------------------------------
     def table_path(self, name: str) -> str:
@@ -321,6 +330,9 @@ class Lake:
                     mode="append",
                     partition_by=PARTITIONS[name],
                     writer_properties=_writer_properties(),
+                    post_commithook_properties=PostCommitHookProperties(
+                        create_checkpoint=not self.checkpoint_in_background
+                    ),
                 )
                 return
             except CommitFailedError as exc:
@@ -409,6 +421,9 @@ class Lake:
             try:
                 table = DeltaTable(path)
                 metrics = table.optimize.compact(writer_properties=_writer_properties())
+                if self.checkpoint_in_background:
+                    table.update_incremental()
+                    table.create_checkpoint()
             except (DeltaError, OSError):
                 continue
             merged = merged or bool(metrics.get("numFilesRemoved"))

@@ -61,6 +61,8 @@ class GroupCommitWriter:
         self.compact_every = compact_every
         self._compactor: threading.Thread | None = None
         self.compactions = 0
+        if compact_every:
+            lake.checkpoint_in_background = True
         """How many background compactions ran (for tests and metrics)."""
         self._queue: queue.Queue[_Item | object] = queue.Queue()
         self._closed = False
@@ -89,6 +91,8 @@ class GroupCommitWriter:
         self._thread.join()
         if self._compactor is not None:
             self._compactor.join()
+        if self.compact_every:
+            self.lake.checkpoint_in_background = False
 
     def __enter__(self) -> GroupCommitWriter:
         return self
