@@ -827,7 +827,7 @@ def _rules(line_bytes: str = "strlen(line)") -> list[tuple[str, str, str]]:
             (
                 f"ty_{key} NOT IN ('VARCHAR', 'NULL') "
                 f"OR (ty_{key} = 'VARCHAR' AND t_{key} IS NULL)",
-                f"'{key} is not an ISO-8601 date-time: ' || left(m.{key}::VARCHAR, 60)",
+                f"'{key} is not an ISO-8601 date-time: ' || left(s_{key}, 60)",
                 f"'{key}'",
             )
         )
@@ -839,10 +839,9 @@ def validate_sql(messages: str, *, direct: Direct | None = None) -> str:
     the one-row table `params` (source, received_at). With `direct`, `messages` holds (row, the
     file's columns) and the message is built from the columns, not parsed from text."""
     struct = "{" + ", ".join(f'"{f}": "JSON"' for f in MESSAGE_FIELDS) + "}"
-    typed = ",\n        ".join(
-        f"{_json_type(f'(m.{k}::VARCHAR)')} AS ty_{k}" for k in (*_SCALARS, *_OBJECTS)
-    )
-    values = ",\n        ".join(f"{_scalar_text(f'(m.{k}::VARCHAR)')} AS v_{k}" for k in _SCALARS)
+    texts = ", ".join(f"m.{k}::VARCHAR AS s_{k}" for k in (*_SCALARS, *_OBJECTS))
+    typed = ",\n        ".join(f"{_json_type(f's_{k}')} AS ty_{k}" for k in (*_SCALARS, *_OBJECTS))
+    values = ",\n        ".join(f"{_scalar_text(f's_{k}')} AS v_{k}" for k in _SCALARS)
     ids = ",\n        ".join(f"{_id_value(k)} AS {c}" for k, c in _ID_FIELDS)
     times = ",\n        ".join(
         f"CASE WHEN ty_{k} = 'VARCHAR' THEN TRY_CAST(v_{k} AS TIMESTAMPTZ) END AS t_{k}"
@@ -871,11 +870,14 @@ WITH messages AS ({messages}),
 parsed AS (
     {parsed}
 ),
+texts AS (  -- each field's JSON text, computed once
+    SELECT *, {texts} FROM parsed
+),
 typed AS (
-    SELECT row, line, m, is_object,
+    SELECT *,
         {typed},
         {values}
-    FROM parsed
+    FROM texts
 ),
 fields AS (
     SELECT *,
@@ -898,9 +900,9 @@ SELECT
         AS message_id,  -- CASE, not coalesce: DuckDB evaluates coalesce's arguments eagerly
     v_type AS type,
     user_id, anonymous_id, event, name, group_id, previous_id,
-    CASE WHEN ty_traits = 'OBJECT' THEN m.traits::VARCHAR END AS traits,
-    CASE WHEN ty_properties = 'OBJECT' THEN m.properties::VARCHAR END AS properties,
-    CASE WHEN ty_context = 'OBJECT' THEN m.context::VARCHAR END AS context,
+    CASE WHEN ty_traits = 'OBJECT' THEN s_traits END AS traits,
+    CASE WHEN ty_properties = 'OBJECT' THEN s_properties END AS properties,
+    CASE WHEN ty_context = 'OBJECT' THEN s_context END AS context,
     CASE
         WHEN {original} IS NULL THEN {received}
         WHEN t_sentAt IS NULL THEN {original}
