@@ -266,9 +266,13 @@ def test_writer_merges_small_files_in_the_background_and_dedupe_still_holds(
     for n in range(12):
         result = writer.submit(parsed([f"{n}-{i}" for i in range(10)])).result()
         assert (result.accepted, result.duplicates) == (10, 0)
+    assert lake.checkpoint_in_background  # appends leave checkpoints to the compaction thread
     writer.close()
+    assert not lake.checkpoint_in_background
     assert writer.compactions >= 1
     assert len(lake.table("events").file_uris()) < 12
+    log = tmp_path / "lake" / "events" / "_delta_log"
+    assert any(p.name.endswith(".checkpoint.parquet") for p in log.iterdir())
     assert lake.raw("events").count().to_pyarrow().as_py() == 120
     again = lake.append_many([parsed([f"{n}-{i}" for i in range(10)]) for n in range(12)])
     assert sum(r.duplicates for r in again) == 120
