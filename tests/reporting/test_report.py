@@ -51,3 +51,23 @@ def test_a_folder_or_a_missing_folder_is_a_clear_error(
     with pytest.raises(InvalidValue, match="does not exist"):
         write_report(workspace, tmp_path / "missing" / "r.html")
     assert list(tmp_path.iterdir()) == [tmp_path / "ws"]
+
+
+def test_an_unwritable_folder_is_a_clear_error_and_leaves_nothing(
+    tandem: Tandem, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr("tandem.reporting.report.tempfile.mkstemp", refuse)
+    run = tandem("report", "--out", out / "r.html", "-w", workspace.root)
+    assert run.exit_code == 1
+    assert "cannot write" in run.stderr and "Permission denied" in run.stderr
+    monkeypatch.undo()
+
+    monkeypatch.setattr("tandem.reporting.report.os.replace", refuse)
+    with pytest.raises(InvalidValue, match="cannot write"):
+        write_report(workspace, out / "r.html")
+    assert list(out.iterdir()) == []

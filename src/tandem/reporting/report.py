@@ -77,7 +77,10 @@ def write_report(ws: Workspace, out: str | os.PathLike[str]) -> Path:
     if not target.parent.is_dir():
         raise InvalidValue(f"the folder {target.parent} does not exist", field="out")
     html = render_report(ws)
-    fd, tmp = tempfile.mkstemp(prefix=".tandem-report-", suffix=".html", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tandem-report-", suffix=".html", dir=target.parent)
+    except OSError as exc:
+        raise InvalidValue(f"cannot write {target}: {exc.strerror}", field="out") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(html)
@@ -85,6 +88,9 @@ def write_report(ws: Workspace, out: str | os.PathLike[str]) -> Path:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # an ordinary file, not mkstemp's private 0600
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InvalidValue(f"cannot write {target}: {exc.strerror}", field="out") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
