@@ -59,3 +59,15 @@ def test_survey_errors_are_clear(tandem: Tandem, ws_path: Path) -> None:
     assert by.exit_code == 0
     wrong = tandem("survey", "results", "p", "--by", "team", *w)
     assert wrong.exit_code == 1 and "cannot break results down by `team`" in wrong.stderr
+
+
+def test_invite_to_an_unwritable_file_stores_no_invitation(
+    tandem: Tandem, ws_path: Path, tmp_path: Path
+) -> None:
+    w = ("-w", str(ws_path))
+    assert tandem("survey", "create", "pulse", *w).exit_code == 0
+    run = tandem("survey", "invite", "pulse", "-n", "2", "-o", tmp_path / "no" / "links.txt", *w)
+    assert run.exit_code == 1 and "cannot write" in run.stderr and "Traceback" not in run.stderr
+    assert tandem("survey", "show", "pulse", *w, "--json").json()["invitations"] == 0
+    unknown = tandem("survey", "invite", "nope", "-n", "2", "-o", tmp_path / "links.txt", *w)
+    assert unknown.exit_code == 1 and not (tmp_path / "links.txt").exists()

@@ -180,14 +180,26 @@ def invite(
 
     Example: tandem survey invite pulse-2026 -n 120 --base-url https://t.example -o links.txt
     """
-    with open_workspace(workspace) as ws:
-        tokens = ws.surveys.invite(name, count)
+    # Open the output before issuing: the tokens exist only here (the database keeps hashes),
+    # so an unwritable --out must refuse before any invitation is stored.
+    existed = out is not None and out.exists()
+    try:
+        handle = out.open("w", encoding="utf-8") if out is not None else None
+    except OSError as exc:
+        raise InvalidValue(f"cannot write {out}: {exc.strerror}", field="out") from None
+    try:
+        with open_workspace(workspace) as ws:
+            tokens = ws.surveys.invite(name, count)
+    except BaseException:
+        if handle is not None:
+            handle.close()
+            if not existed and out is not None:
+                out.unlink(missing_ok=True)
+        raise
     links = [invitation_link(base_url, t) for t in tokens] if base_url else tokens
-    if out is not None:
-        try:
-            out.write_text("\n".join(links) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise InvalidValue(f"cannot write {out}: {exc.strerror}", field="out") from None
+    if handle is not None:
+        with handle:
+            handle.write("\n".join(links) + "\n")
     if json:
         print_json({"survey": name, "count": len(links), "links": links if out is None else []})
         return
