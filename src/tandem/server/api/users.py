@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from tandem.accounts import User
+from tandem.accounts import User, passwords
 from tandem.accounts.service import GrantKind, Role, TokenInfo
 from tandem.server.api.schemas import Done, Schema
 from tandem.server.deps import AdminUser, CurrentUser, WorkspaceDep
@@ -16,7 +16,7 @@ from tandem.server.deps import AdminUser, CurrentUser, WorkspaceDep
 router = APIRouter(tags=["users"])
 
 Email = Annotated[str, Field(min_length=3, max_length=320, examples=["ana@example.com"])]
-Password = Annotated[str, Field(min_length=10, max_length=1024)]
+Password = Annotated[str, Field(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)]
 Key = Annotated[str, Field(min_length=1, max_length=64)]
 TokenName = Annotated[str, Field(min_length=1, max_length=200)]
 
