@@ -17,7 +17,7 @@ from tandem.cli.common import (
     print_json,
     success,
 )
-from tandem.cli.network import print_finding
+from tandem.cli.ownership import _print_finding as print_finding
 from tandem.collaboration.initiatives import InitiativeInfo, KpiInfo, MemberSpec
 from tandem.errors import InvalidValue
 

@@ -9,27 +9,13 @@ from rich.table import Table
 from rich.text import Text
 
 from tandem.cli.common import JsonOption, WorkspaceOption, console, open_workspace, print_json
+from tandem.cli.ownership import _print_finding as print_finding
 from tandem.collaboration.network import EVIDENCE_KINDS, POOR_RATING, NetworkReport
-from tandem.ownership.findings import Finding
 
 app = typer.Typer(
     help="The couples network: which functions work together on digital, and findings.",
     no_args_is_help=True,
 )
-SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
-
-
-def print_finding(finding: Finding) -> None:
-    style = SEVERITY_STYLE[finding.severity]
-    console.print(
-        f"[{style}]{finding.severity.upper():<6}[/{style}] [bold]{finding.title}[/bold]"
-        f"  [dim]({finding.rule})[/dim]"
-    )
-    console.print(f"       {finding.why}", soft_wrap=True)
-    seed = finding.citation
-    console.print(
-        f"       [dim]Seed {seed.seed}, {seed.source.title}: “{seed.quote}”[/dim]", soft_wrap=True
-    )
 
 
 def _matrix(report: NetworkReport, kind: str | None) -> Table:
