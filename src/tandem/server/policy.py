@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
 from tandem.accounts.errors import Forbidden
-from tandem.accounts.service import User
+from tandem.accounts.service import Role, User
 
 Relation = Literal["owner", "co_owner", "digital_team", "granted", "none"]
 RELATIONS: Final[tuple[Relation, ...]] = get_args(Relation)
@@ -31,7 +31,7 @@ ResourceKind = Literal[
 RESOURCE_KINDS: Final[tuple[ResourceKind, ...]] = get_args(ResourceKind)
 Action = Literal["read", "edit", "read_data", "read_personal"]
 ACTIONS: Final[tuple[Action, ...]] = get_args(Action)
-RoleName = Literal["admin", "editor", "viewer"]
+RoleName = Role  # the accounts' roles, one list
 ROLE_NAMES: Final[tuple[RoleName, ...]] = get_args(RoleName)
 
 _ALL: Final[frozenset[Relation]] = frozenset(RELATIONS)
