@@ -132,3 +132,11 @@ def test_lake_compact(ws: Path, tandem: Tandem, tmp_path: Path) -> None:
     assert (events["files_before"], events["files_after"], events["rows"]) == (3, 1, 3)
     assert events["duplicates_removed"] == 0 and events["files_vacuumed"] == 0
     assert "quarantine" in tandem("lake", "compact", "-w", ws).stdout
+
+
+def test_an_unreadable_file_is_named_once(ws: Path, tandem: Tandem, tmp_path: Path) -> None:
+    (tmp_path / "fake.parquet").write_text("not parquet")
+    run = tandem("ingest", tmp_path / "fake.parquet", "--source", "web", "-w", ws)
+    assert run.exit_code == 1
+    assert "fake.parquet: not a readable Parquet file" in run.stderr
+    assert run.stderr.count("not a readable Parquet file") == 1

@@ -43,7 +43,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from tandem.customers.mapping import Mapping
 from tandem.customers.spec import MAX_MESSAGE_BYTES, MESSAGE_TYPES
-from tandem.errors import InvalidInput, InvalidValue, Problem
+from tandem.errors import InvalidInput, InvalidValue
 from tandem.lake.schema import EVENTS_SCHEMA, QUARANTINE_SCHEMA, UTC_MICROS
 from tandem.lake.store import Lake
 
@@ -499,7 +499,9 @@ _READERS: dict[str, type[_Reader]] = {
 
 
 def _file_error(path: Path, message: str) -> InvalidInput:
-    return InvalidInput(f"{path.name}: {message}", [Problem(message)], source=str(path))
+    # The message already names the file and the reason: a problem repeating it would be
+    # printed twice.
+    return InvalidInput(f"{path.name}: {message}", [], source=str(path))
 
 
 # -- validation: one DuckDB query per chunk -----------------------------------------------------
