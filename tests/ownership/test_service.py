@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tandem import Workspace
 from tandem.db.models import Function, GovernanceMember, Person, Responsibility
-from tandem.errors import Conflict, InvalidInput, NotFound
+from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tandem.ownership.catalogue import DEFAULT_CAPABILITIES, DEFAULT_FUNCTIONS
 from tandem.ownership.model import OwnershipModel
 
@@ -500,3 +500,21 @@ def test_findings_follow_changes(workspace: Workspace) -> None:
     rules = {f.rule for f in own.findings()}
     assert "marketing-alone-accountable" not in rules
     assert "marketing-it-share-nothing" not in rules
+
+
+def test_set_roles_gives_exactly_the_letters_in_one_step(workspace: Workspace) -> None:
+    ownership = workspace.ownership
+    ownership.assign("crm", "marketing", "RC")
+    assert ownership.set_roles("crm", "marketing", "ai") == ("AI", True)
+    assert ownership.unassign("crm", "marketing", "I") == "A"  # R and C are gone
+    assert ownership.set_roles("crm", "marketing", "A") == ("A", False)
+    assert ownership.set_roles("crm", "marketing", "") == ("", True)
+    assert ownership.unassign("crm", "marketing") == ""
+
+
+def test_set_roles_refuses_bad_letters_and_changes_nothing(workspace: Workspace) -> None:
+    ownership = workspace.ownership
+    ownership.assign("crm", "it", "R")
+    with pytest.raises(InvalidValue, match="X"):
+        ownership.set_roles("crm", "it", "RX")
+    assert ownership.unassign("crm", "it", "C") == "R"

@@ -338,6 +338,27 @@ class Ownership:
             held |= set(letters)
             return "".join(r for r in RACI if r in held)
 
+    def set_roles(self, capability: str, function: str, roles: str) -> tuple[str, bool]:
+        """Give `function` exactly `roles` on `capability` ("" for none) in one transaction.
+
+        Returns the roles it now holds and whether anything changed.
+        """
+        try:
+            wanted = set(parse_roles(roles)) if roles.strip() else set()
+        except ValueError as exc:
+            raise InvalidValue(str(exc), field="role") from None
+        with self.ws.session() as s:
+            cap = self._capability(s, capability)
+            fn = self._function(s, function)
+            mine = (Responsibility.capability_id == cap.id, Responsibility.function_id == fn.id)
+            held = set(s.scalars(select(Responsibility.role).where(*mine)))
+            removed, added = held - wanted, wanted - held
+            if removed:
+                s.execute(delete(Responsibility).where(*mine, Responsibility.role.in_(removed)))
+            for role in sorted(added):
+                s.add(Responsibility(capability_id=cap.id, function_id=fn.id, role=role))
+            return "".join(r for r in RACI if r in wanted), bool(removed or added)
+
     def unassign(self, capability: str, function: str, roles: str | None = None) -> str:
         """Take `roles` (all when None) from `function` on `capability`; returns what is left."""
         try:

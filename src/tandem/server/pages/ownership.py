@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from tandem.accounts.service import User
 from tandem.errors import TandemError
-from tandem.ownership.catalogue import RACI, parse_roles
+from tandem.ownership.catalogue import parse_roles
 from tandem.reporting import dashboard
 from tandem.server.deps import CsrfChecked, PageUser, WorkspaceDep
 from tandem.server.pages.common import render
@@ -135,14 +135,8 @@ def set_cell(
             message=str(exc),
             status_code=422,
         )
-    held = cap.owners.get(function, "")
-    removed = "".join(r for r in RACI if r in held and r not in wanted)
-    added = "".join(r for r in RACI if r in wanted and r not in held)
     try:
-        if removed:
-            ws.ownership.unassign(capability, function, removed)
-        if added:
-            ws.ownership.assign(capability, function, added)
+        _now, changed = ws.ownership.set_roles(capability, function, wanted)
     except TandemError as exc:
         return _cell(
             request,
@@ -155,8 +149,6 @@ def set_cell(
             message=exc.message,
             status_code=exc.status_code,
         )
-    if removed or added:
+    if changed:
         dashboard.forget(ws)  # the network's shared-responsibility evidence changed
-    return _cell(
-        request, user, ws, capability, function, state="saved", changed=bool(removed or added)
-    )
+    return _cell(request, user, ws, capability, function, state="saved", changed=changed)
