@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tandem import Workspace
-from tandem.errors import Conflict, InvalidInput, NotAWorkspace
+from tandem.errors import Conflict, InvalidInput, InvalidValue, NotAWorkspace
 
 
 def test_init_and_reopen(tmp_path: Path) -> None:
@@ -109,3 +109,11 @@ def test_init_refuses_a_database_that_holds_another_workspace(tmp_path: Path) ->
     assert not (tmp_path / "second").exists()
     with Workspace.open(tmp_path / "first") as ws:
         assert ws.ownership.model().company.name == "First Co"  # type: ignore[union-attr]
+
+
+def test_init_in_a_folder_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(InvalidValue, match="cannot create the workspace folder"):
+        Workspace.init(blocker / "acme")
+    assert blocker.read_text() == "not a folder"

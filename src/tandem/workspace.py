@@ -92,7 +92,12 @@ class Workspace:
         if root.exists() and not root.is_dir():
             raise NotAWorkspace(f"{root} exists and is not a folder")
         created_root = not root.exists()
-        root.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidValue(
+                f"cannot create the workspace folder {root}: {exc.strerror}", field="directory"
+            ) from None
         before = set(root.iterdir())
         name = company or root.name
         write_settings(root, name=name, database_url=database_url)
