@@ -7,6 +7,7 @@ the migrations agree. Every module is imported here so `Base.metadata` knows eve
 from tandem.db.models.accounts import AccessGrant, ApiToken, UserAccount
 from tandem.db.models.base import KEY_LENGTH, NAME_LENGTH, Base, utcnow
 from tandem.db.models.customers import Source, SourceOwner
+from tandem.db.models.identity import Erasure, ResolutionRun
 from tandem.db.models.initiatives import (
     Initiative,
     InitiativeMember,
@@ -34,6 +35,7 @@ __all__ = [
     "Base",
     "Capability",
     "Company",
+    "Erasure",
     "Function",
     "GovernanceBody",
     "GovernanceMember",
@@ -44,6 +46,7 @@ __all__ = [
     "KpiValue",
     "Person",
     "ReportingLine",
+    "ResolutionRun",
     "Responsibility",
     "Source",
     "SourceOwner",
