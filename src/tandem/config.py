@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tandem.errors import ConfigError, InvalidConfig, Problem
@@ -18,6 +18,23 @@ from tandem.errors import ConfigError, InvalidConfig, Problem
 CONFIG_FILE = "tandem.toml"
 DATABASE_FILE = "tandem.db"
 LAKE_DIR = "lake"
+
+
+# -- identity resolution ([identity] in tandem.toml) -- owned by customers/identity.py ------------
+class IdentitySettings(BaseModel):
+    """How identities are resolved: identifier rules and probabilistic matching."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_region: str = "GB"
+    """Region for phone numbers written without a country code (ISO 3166 code)."""
+
+
+# -- profiles ([profiles] in tandem.toml) -- owned by customers/profiles.py ---------------------
+class ProfileSettings(BaseModel):
+    """How unified profiles are built: survivorship, orders and revenue, consent."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Settings(BaseSettings):
@@ -34,6 +51,8 @@ class Settings(BaseSettings):
     """Folder or object-store URL of the customer data lake; default: `lake/` in the workspace."""
     engine: Literal["duckdb", "spark"] = "duckdb"
     """Query engine for customer data."""
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    profiles: ProfileSettings = Field(default_factory=ProfileSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -56,5 +56,107 @@ QUARANTINE_SCHEMA = pa.schema(
 """One rejected input. `origin` says where it came from ("http:batch", "file:crm.csv");
 `index` is the 0-based position in an HTTP batch or the 1-based row/line number in a file."""
 
-PARTITIONS = {EVENTS: ["source"], QUARANTINE: ["source"]}
-SCHEMAS = {EVENTS: EVENTS_SCHEMA, QUARANTINE: QUARANTINE_SCHEMA}
+# -- derived tables: rewritten whole (one overwrite commit) by `tandem resolve` ---------------
+IDENTITIES = "identities"
+IDENTITY_LINKS = "identity_links"
+CUSTOMER_IDS = "customer_ids"
+PROFILES = "profiles"
+
+# -- identity resolution (customers/identity.py owns this block) ----------------------------
+IDENTITIES_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("message_id", pa.string(), nullable=False),
+        pa.field("record_id", pa.string(), nullable=False),
+        pa.field("customer_id", pa.string(), nullable=False),
+    ]
+)
+"""One row per stored message: the customer it belongs to. `record_id` is the mapped record id
+for a record imported with a column mapping (a CRM row), the message id otherwise."""
+
+IDENTITY_LINKS_SCHEMA = pa.schema(
+    [
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("id_type", pa.string()),
+        pa.field("id_value", pa.string()),
+        pa.field("records", pa.int64()),
+        pa.field("left_source", pa.string()),
+        pa.field("left_record_id", pa.string()),
+        pa.field("right_source", pa.string()),
+        pa.field("right_record_id", pa.string()),
+        pa.field("match_weight", pa.float64()),
+        pa.field("match_probability", pa.float64()),
+    ]
+)
+"""Why each customer's records belong together: `kind` "identifier" (an identifier shared by
+`records` records), "match" (a probabilistic match of two records with its weight and
+probability), or "ignored" (an identifier not used to merge, e.g. shared by many people)."""
+
+CUSTOMER_IDS_SCHEMA = pa.schema(
+    [
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("created_at", UTC_MICROS, nullable=False),
+        pa.field("run", pa.int64(), nullable=False),
+        pa.field("merged_into", pa.string()),
+        pa.field("merged_at", UTC_MICROS),
+    ]
+)
+"""Every customer id ever issued: when, by which resolution run, and (once its cluster merged
+into an older one) which id it was merged into. Ids are never reused."""
+
+# -- profiles (customers/profiles.py owns this block) ----------------------------------------
+PROFILES_SCHEMA = pa.schema(
+    [
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("email", pa.string()),
+        pa.field("phone", pa.string()),
+        pa.field("first_name", pa.string()),
+        pa.field("last_name", pa.string()),
+        pa.field("traits", pa.string()),
+        pa.field("trait_sources", pa.string()),
+        pa.field("identifiers", pa.string()),
+        pa.field("sources", pa.list_(pa.string())),
+        pa.field("records", pa.int64(), nullable=False),
+        pa.field("events", pa.int64(), nullable=False),
+        pa.field("events_by_type", pa.string()),
+        pa.field("events_by_channel", pa.string()),
+        pa.field("first_seen", UTC_MICROS),
+        pa.field("last_seen", UTC_MICROS),
+        pa.field("orders", pa.int64(), nullable=False),
+        pa.field("revenue", pa.float64(), nullable=False),
+        pa.field("first_order_at", UTC_MICROS),
+        pa.field("last_order_at", UTC_MICROS),
+        pa.field("recency_days", pa.int64()),
+        pa.field("frequency", pa.int64(), nullable=False),
+        pa.field("monetary", pa.float64(), nullable=False),
+        pa.field("r_score", pa.int64()),
+        pa.field("f_score", pa.int64()),
+        pa.field("m_score", pa.int64()),
+        pa.field("rfm", pa.string()),
+        pa.field("marketing_opt_in", pa.bool_()),
+        pa.field("consent", pa.string()),
+        pa.field("updated_at", UTC_MICROS, nullable=False),
+    ]
+)
+"""One row per customer: golden traits (typed for the common ones, all of them as JSON text in
+`traits`, with the source each came from in `trait_sources`), every identifier (JSON: type ->
+values), behaviour (events by type and by channel, first and last seen), orders and revenue, RFM
+(recency in days, frequency, monetary value, 1-5 scores) and consent."""
+
+PARTITIONS: dict[str, list[str]] = {
+    EVENTS: ["source"],
+    QUARANTINE: ["source"],
+    IDENTITIES: [],
+    IDENTITY_LINKS: [],
+    CUSTOMER_IDS: [],
+    PROFILES: [],
+}
+SCHEMAS = {
+    EVENTS: EVENTS_SCHEMA,
+    QUARANTINE: QUARANTINE_SCHEMA,
+    IDENTITIES: IDENTITIES_SCHEMA,
+    IDENTITY_LINKS: IDENTITY_LINKS_SCHEMA,
+    CUSTOMER_IDS: CUSTOMER_IDS_SCHEMA,
+    PROFILES: PROFILES_SCHEMA,
+}
