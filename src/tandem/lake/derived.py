@@ -1,0 +1,36 @@
+"""Derived lake tables (identities, identity links, customer ids, profiles): written whole by a
+resolution run, one Delta overwrite commit each, so a reader sees the previous run or the new one,
+never a mix."""
+
+from __future__ import annotations
+
+import pyarrow as pa  # type: ignore[import-untyped]
+from deltalake import write_deltalake
+from deltalake.exceptions import DeltaError
+
+from tandem.lake.schema import PARTITIONS, SCHEMAS
+from tandem.lake.store import Lake, LakeFailure
+
+DERIVED = ("identities", "identity_links", "customer_ids", "profiles")
+
+
+def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
+    """Overwrite derived table `name` with `data` (cast to its schema) in one commit; returns
+    the new table version."""
+    if name not in DERIVED:
+        raise ValueError(f"{name} is not a derived table")
+    schema = SCHEMAS[name]
+    if isinstance(data, pa.Table) and not data.schema.equals(schema):
+        data = data.select(schema.names).cast(schema)
+    table = lake.table(name)  # created empty on first use
+    try:
+        write_deltalake(
+            table,
+            data,
+            mode="overwrite",
+            partition_by=PARTITIONS[name] or None,
+        )
+    except (DeltaError, OSError) as exc:
+        raise LakeFailure(f"could not write the {name} table: {exc}") from None
+    table.update_incremental()
+    return int(table.version())
