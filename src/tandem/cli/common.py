@@ -8,13 +8,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tandem.workspace import Workspace
+
+if TYPE_CHECKING:
+    from tandem.ownership.findings import Finding
 
 # A pipe gets wide lines rather than Rich's 80 columns, so tables are not cut (COLUMNS still wins).
 _PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
@@ -68,3 +71,20 @@ def progress(description: str, *, quiet: bool = False) -> Iterator[Progress]:
     with bar:
         bar.add_task(description, total=None)
         yield bar
+
+
+SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+
+
+def print_finding(finding: Finding) -> None:
+    """A finding: severity, title, rule, why, and the seed quote behind it."""
+    style = SEVERITY_STYLE[finding.severity]
+    console.print(
+        f"[{style}]{finding.severity.upper():<6}[/{style}] [bold]{finding.title}[/bold]"
+        f"  [dim]({finding.rule})[/dim]"
+    )
+    console.print(f"       {finding.why}", soft_wrap=True)
+    seed = finding.citation
+    console.print(
+        f"       [dim]Seed {seed.seed}, {seed.source.title}: “{seed.quote}”[/dim]", soft_wrap=True
+    )

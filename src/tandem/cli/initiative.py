@@ -14,10 +14,10 @@ from tandem.cli.common import (
     WorkspaceOption,
     console,
     open_workspace,
+    print_finding,
     print_json,
     success,
 )
-from tandem.cli.ownership import _print_finding as print_finding
 from tandem.collaboration.initiatives import InitiativeInfo, KpiInfo, MemberSpec
 from tandem.errors import InvalidValue
 

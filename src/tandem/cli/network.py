@@ -8,8 +8,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tandem.cli.common import JsonOption, WorkspaceOption, console, open_workspace, print_json
-from tandem.cli.ownership import _print_finding as print_finding
+from tandem.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    open_workspace,
+    print_finding,
+    print_json,
+)
 from tandem.collaboration.network import EVIDENCE_KINDS, POOR_RATING, NetworkReport
 
 app = typer.Typer(

@@ -14,12 +14,13 @@ from tandem.cli.common import (
     WorkspaceOption,
     console,
     open_workspace,
+    print_finding,
     print_json,
     success,
 )
 from tandem.errors import InvalidValue
 from tandem.ownership.benchmark import Benchmark
-from tandem.ownership.findings import SEVERITY_ORDER, Finding
+from tandem.ownership.findings import SEVERITY_ORDER
 from tandem.ownership.model import OwnershipModel
 from tandem.ownership.modelfile import model_from_file
 from tandem.ownership.service import Matrix
@@ -40,7 +41,6 @@ FileOption = Annotated[
 ]
 
 ROLE_STYLE = {"A": "bold", "R": "", "C": "dim", "I": "dim"}
-SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
 
 def _model(workspace: Path | None, file: Path | None) -> OwnershipModel:
@@ -308,19 +308,6 @@ def benchmark(
     console.print(org)
 
 
-def _print_finding(finding: Finding) -> None:
-    style = SEVERITY_STYLE[finding.severity]
-    console.print(
-        f"[{style}]{finding.severity.upper():<6}[/{style}] [bold]{finding.title}[/bold]"
-        f"  [dim]({finding.rule})[/dim]"
-    )
-    console.print(f"       {finding.why}", soft_wrap=True)
-    seed = finding.citation
-    console.print(
-        f"       [dim]Seed {seed.seed}, {seed.source.title}: “{seed.quote}”[/dim]", soft_wrap=True
-    )
-
-
 @app.command()
 def findings(
     workspace: WorkspaceOption = None,
@@ -355,5 +342,5 @@ def findings(
             success("no findings: ownership of digital is shared as the seeds recommend")
         return
     for finding in found:
-        _print_finding(finding)
+        print_finding(finding)
     console.print(f"\n{len(found)} finding{'s' if len(found) != 1 else ''}")
