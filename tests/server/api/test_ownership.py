@@ -126,3 +126,16 @@ def test_import_is_all_or_nothing_and_names_the_line(api: Api) -> None:
         MARKETING, "POST", "/api/ownership/import", content=exported, headers=headers
     )
     assert refused.status_code == 403
+
+
+def test_a_change_through_the_api_refreshes_the_dashboard(api: Api) -> None:
+    from tandem.reporting import dashboard
+
+    dashboard.collaboration_section(api.ws)
+    key = str(api.ws.root)
+    assert key in dashboard._COLLABORATION_CACHE
+    api.call(VIEWER, "GET", "/api/ownership/matrix")
+    assert key in dashboard._COLLABORATION_CACHE, "a read keeps the cache"
+    answer = api.call(ADMIN, "POST", "/api/functions", json={"key": "legal", "name": "Legal"})
+    assert answer.status_code == 201
+    assert key not in dashboard._COLLABORATION_CACHE, "a change drops it"

@@ -4,12 +4,28 @@ Every route here but `POST /api/session` (sign in) needs a session or a personal
 (`CurrentUser`); a test walks `app.routes` to hold that.
 """
 
-from fastapi import APIRouter
+from collections.abc import Iterator
 
+from fastapi import APIRouter, Depends, Request
+
+from tandem.reporting import dashboard
 from tandem.server.api import initiatives, network, ownership, session, sources, surveys, users
 from tandem.server.api.schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
+
+def _fresh_dashboard_after_changes(request: Request) -> Iterator[None]:
+    """After any change made through the API, the dashboard recomputes what it caches (the same
+    as an edit made through the pages), instead of waiting for its time-to-live."""
+    yield
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        dashboard.forget(request.app.state.workspace)
+
+
+router = APIRouter(
+    prefix="/api",
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(_fresh_dashboard_after_changes)],
+)
 router.include_router(session.router)
 router.include_router(users.router)
 router.include_router(ownership.router)
