@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -35,6 +35,29 @@ class ProfileSettings(BaseModel):
     """How unified profiles are built: survivorship, orders and revenue, consent."""
 
     model_config = ConfigDict(extra="forbid")
+
+    source_priority: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """Sources whose traits win, most trusted first; then the most recent non-empty value.
+    Empty (the default): sources of kind `crm` first, all others equal."""
+    order_events: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: ["Order Completed"], min_length=1
+    )
+    """Track events that are orders."""
+    revenue_property: Annotated[str, Field(min_length=1)] = "revenue"
+    """The order event's property holding its value (a number or numeric text)."""
+    order_id_property: Annotated[str, Field(min_length=1)] = "order_id"
+    """The order event's property identifying the order: an order sent twice counts once."""
+    consent_traits: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: [
+            "marketingOptIn",
+            "marketing_opt_in",
+            "emailOptIn",
+            "email_opt_in",
+            "subscribed",
+        ]
+    )
+    """Traits that state marketing consent (true/false, yes/no, 1/0); the latest statement
+    of any of them is the profile's `marketing_opt_in`."""
 
 
 class Settings(BaseSettings):
