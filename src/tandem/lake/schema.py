@@ -116,7 +116,8 @@ PROFILES_SCHEMA = pa.schema(
         pa.field("traits", pa.string()),
         pa.field("trait_sources", pa.string()),
         pa.field("identifiers", pa.string()),
-        pa.field("sources", pa.list_(pa.string())),
+        # "element": the item name Delta gives list columns (a round trip keeps the schema)
+        pa.field("sources", pa.list_(pa.field("element", pa.string()))),
         pa.field("records", pa.int64(), nullable=False),
         pa.field("events", pa.int64(), nullable=False),
         pa.field("events_by_type", pa.string()),
