@@ -1,0 +1,416 @@
+"""Unified profiles: one row per resolved customer, built in the query engine.
+
+`build_profiles` reads the deduplicated `events` joined to `identities` (the customer of every
+message, written by identity resolution) and replaces the `profiles` table in one Delta commit:
+
+- **golden traits**: every key of identify `traits` and `context.traits`; per key the value of the
+  most trusted source (`profiles.source_priority`; by default sources of kind `crm` first, all
+  others equal), then the most recent non-empty one. `trait_sources` says where each came from;
+  `email`, `phone` (E.164), `first_name`, `last_name` are typed columns chosen the same way from
+  the usual spellings (firstName / first_name / given_name, a full `name` split when there is
+  no first or last name, ...).
+- **identifiers**: type -> sorted distinct values, from identity resolution's identifiers.
+- **behaviour**: messages by type and by channel (source), mapped records, first and last seen.
+- **orders**: track events named in `profiles.order_events`; an order id sent twice counts once;
+  revenue from `profiles.revenue_property`. RFM: recency in days (as of the run), frequency
+  (orders), monetary (revenue), each scored 1-5 by quintile over the customers with orders
+  (`1 + floor(5 * percent_rank)`: ties share a score; customers without orders have no score).
+- **consent**: the latest statement of each `profiles.consent_traits` trait, and
+  `marketing_opt_in`, the latest of all of them (consent follows the most recent statement, not
+  source priority).
+
+Everything runs as DuckDB SQL over the lake's Arrow datasets with bound parameters; Python only
+sends the statements and hands the result to `replace_table`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.dataset as pds  # type: ignore[import-untyped]
+
+from tandem.lake.derived import replace_table
+from tandem.lake.schema import IDENTITIES, PROFILES, PROFILES_SCHEMA
+
+if TYPE_CHECKING:
+    from tandem.config import ProfileSettings
+    from tandem.lake.store import Lake
+    from tandem.workspace import Workspace
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "email": ("email", "emailaddress"),
+    "phone": ("phone", "phonenumber", "mobile", "mobilephone"),
+    "first_name": ("firstname", "givenname", "forename"),
+    "last_name": ("lastname", "surname", "familyname"),
+    "full_name": ("name", "fullname"),
+}
+"""Typed profile columns and the trait keys they are read from (lower case, without `_`/`-`)."""
+
+TRUE_WORDS = ("true", "yes", "y", "1", "on", "opt-in", "optin", "opted-in", "subscribed")
+FALSE_WORDS = ("false", "no", "n", "0", "off", "opt-out", "optout", "opted-out", "unsubscribed")
+
+
+@dataclass(frozen=True)
+class ProfileStats:
+    customers: int
+    """Profiles written."""
+    with_orders: int
+    """Customers with at least one order."""
+    revenue: float
+    """Total revenue over all profiles."""
+    seconds: float
+    version: int
+    """The `profiles` table version written."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def source_ranks(workspace: Workspace, settings: ProfileSettings) -> pa.Table:
+    """(source, rank) for survivorship: lower wins. Listed sources in order, then the rest
+    equal; with no list, sources of kind `crm` first."""
+    known = {info.name: info.kind for info in workspace.sources.list()}
+    if settings.source_priority:
+        names = list(dict.fromkeys([*settings.source_priority, *sorted(known)]))
+        listed = {name: i for i, name in enumerate(settings.source_priority)}
+        ranks = [listed.get(name, len(listed)) for name in names]
+    else:
+        names = sorted(known)
+        ranks = [0 if known[name] == "crm" else 1 for name in names]
+    return pa.table({"source": pa.array(names, pa.string()), "rank": pa.array(ranks, pa.int64())})
+
+
+def build_profiles(workspace: Workspace, *, now: datetime, run: int) -> ProfileStats:
+    """Rebuild `profiles` from `events` + `identities`; one overwrite commit. `run` is the
+    resolution run that asked for it (kept in the stats of that run, not in the table)."""
+    del run  # the table holds the latest build only; the run's counts record its stats
+    started = time.perf_counter()
+    lake = workspace.lake
+    settings = workspace.settings.profiles
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    table = compute_profiles(lake, settings, source_ranks(workspace, settings), now=now)
+    version = replace_table(lake, PROFILES, table)
+    with_orders = int(pc.sum(pc.greater(table.column("orders"), 0)).as_py() or 0)
+    revenue = float(pc.sum(table.column("revenue")).as_py() or 0.0)
+    _READER.forget(lake)
+    return ProfileStats(
+        customers=table.num_rows,
+        with_orders=with_orders,
+        revenue=round(revenue, 2),
+        seconds=round(time.perf_counter() - started, 3),
+        version=version,
+    )
+
+
+def compute_profiles(
+    lake: Lake, settings: ProfileSettings, ranks: pa.Table, *, now: datetime
+) -> pa.Table:
+    """The profiles as an Arrow table in PROFILES_SCHEMA (sorted by customer_id)."""
+    import ibis  # type: ignore[import-untyped]
+
+    events_sql = ibis.to_sql(lake.events(), dialect="duckdb")
+    lake.raw(IDENTITIES)  # registers lake_identities on this thread's connection
+    db = lake.con.con
+    db.register("_tp_ranks", ranks)
+    temps = ("_tp_msg", "_tp_traits", "_tp_golden", "_tp_fields", "_tp_orders")
+    try:
+        _run(db, _MESSAGES.format(events=events_sql), [settings.order_events])
+        _run(db, _TRAITS)
+        _run(db, _GOLDEN)
+        _run(db, _FIELDS, [_field_cases()])
+        revenue_path = "$." + json.dumps(settings.revenue_property)
+        order_path = "$." + json.dumps(settings.order_id_property)
+        _run(db, _ORDERS, [revenue_path, order_path])
+        params = [
+            now,
+            settings.consent_traits,
+            list(TRUE_WORDS),
+            list(FALSE_WORDS),
+            now,
+        ]
+        result = db.sql(_PROFILES, params=params).to_arrow_table()
+    finally:
+        for name in temps:
+            db.execute(f"DROP TABLE IF EXISTS {name}")
+        db.unregister("_tp_ranks")
+    return result.select(PROFILES_SCHEMA.names).cast(PROFILES_SCHEMA)
+
+
+def _run(db: Any, sql: str, params: Sequence[Any] | None = None) -> None:
+    db.execute(sql, list(params or []))
+
+
+def _field_cases() -> list[dict[str, Any]]:
+    return [{"field": f, "keys": list(keys)} for f, keys in FIELDS.items()]
+
+
+# -- the SQL --------------------------------------------------------------------------------
+# One row per stored message of a resolved customer, with only what profiles read.
+_MESSAGES = """
+CREATE OR REPLACE TEMP TABLE _tp_msg AS
+SELECT i.customer_id, e.source, e.message_id, i.record_id, e.type, e.event, e."timestamp",
+       e.user_id, e.anonymous_id, e.traits,
+       json_extract(e.context, '$.traits')::VARCHAR AS context_traits,
+       (e.type = 'track' AND list_contains($1, e.event)) AS is_order,
+       CASE WHEN e.type = 'track' AND list_contains($1, e.event) THEN e.properties END
+           AS properties
+FROM ({events}) AS e
+JOIN lake_identities AS i ON i.source = e.source AND i.message_id = e.message_id
+"""
+
+# Every non-empty trait value (identify traits and context.traits), with its source's rank.
+_TRAITS = """
+CREATE OR REPLACE TEMP TABLE _tp_traits AS
+WITH pairs AS (
+    SELECT m.customer_id, m.source, m.message_id, m."timestamp", j.key, j.value, j.type AS jtype
+    FROM _tp_msg AS m, json_each(m.traits) AS j
+    WHERE m.traits IS NOT NULL
+    UNION ALL
+    SELECT m.customer_id, m.source, m.message_id, m."timestamp", j.key, j.value, j.type
+    FROM _tp_msg AS m, json_each(m.context_traits) AS j
+    WHERE m.context_traits IS NOT NULL AND json_type(m.context_traits) = 'OBJECT'
+)
+SELECT p.customer_id, p.source, p.message_id, p."timestamp", p.key, p.value,
+       coalesce(r.rank, 1000000) AS rank
+FROM pairs AS p LEFT JOIN _tp_ranks AS r ON r.source = p.source
+WHERE p.key IS NOT NULL AND p.key <> ''
+  AND p.jtype <> 'NULL'
+  AND NOT (p.jtype = 'VARCHAR' AND trim(p.value ->> '$') = '')
+  AND NOT (p.jtype = 'ARRAY' AND json_array_length(p.value) = 0)
+  AND NOT (p.jtype = 'OBJECT' AND p.value::VARCHAR = '{}')
+"""
+
+# Survivorship per (customer, trait key): source rank, then the most recent.
+_GOLDEN = """
+CREATE OR REPLACE TEMP TABLE _tp_golden AS
+SELECT customer_id, key, value, source
+FROM _tp_traits
+QUALIFY row_number() OVER (
+    PARTITION BY customer_id, key
+    ORDER BY rank, "timestamp" DESC, source, message_id
+) = 1
+"""
+
+# The typed columns, by the same rule over all spellings of each field.
+_FIELDS = """
+CREATE OR REPLACE TEMP TABLE _tp_fields AS
+WITH spellings AS (
+    SELECT f.field, unnest(f.keys) AS norm FROM (SELECT unnest($1, recursive := true)) AS f
+),
+candidates AS (
+    SELECT t.customer_id, s.field, trim(t.value ->> '$') AS text, t.rank, t."timestamp",
+           t.source, t.message_id
+    FROM _tp_traits AS t
+    JOIN spellings AS s ON s.norm = replace(replace(lower(t.key), '_', ''), '-', '')
+    WHERE json_type(t.value) IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE')
+),
+chosen AS (
+    SELECT customer_id, field, text FROM candidates
+    QUALIFY row_number() OVER (
+        PARTITION BY customer_id, field ORDER BY rank, "timestamp" DESC, source, message_id
+    ) = 1
+)
+PIVOT chosen ON field IN ('email', 'phone', 'first_name', 'last_name', 'full_name')
+USING any_value(text) GROUP BY customer_id
+"""
+
+# One row per distinct order (order id, else the message), with its value.
+_ORDERS = """
+CREATE OR REPLACE TEMP TABLE _tp_orders AS
+SELECT customer_id,
+       count(*) AS orders,
+       coalesce(sum(revenue), 0)::DOUBLE AS revenue,
+       min("timestamp") AS first_order_at,
+       max("timestamp") AS last_order_at
+FROM (
+    SELECT customer_id, "timestamp",
+           TRY_CAST(json_extract_string(properties, $1) AS DOUBLE) AS revenue,
+           coalesce(json_extract_string(properties, $2), message_id) AS order_key
+    FROM _tp_msg WHERE is_order
+    QUALIFY row_number() OVER (
+        PARTITION BY customer_id, order_key ORDER BY "timestamp", message_id
+    ) = 1
+)
+GROUP BY customer_id
+"""
+
+_PROFILES = """
+WITH behaviour AS (
+    SELECT customer_id,
+           count(*) AS events,
+           count(DISTINCT CASE WHEN record_id <> message_id THEN source || chr(31) || record_id
+                          END) AS records,
+           min("timestamp") AS first_seen,
+           max("timestamp") AS last_seen,
+           list(DISTINCT source ORDER BY source) AS sources
+    FROM _tp_msg GROUP BY customer_id
+),
+by_type AS (
+    SELECT customer_id,
+           to_json(map_from_entries(list(struct_pack(k := type, v := n) ORDER BY type)))::VARCHAR
+               AS events_by_type
+    FROM (SELECT customer_id, type, count(*) AS n FROM _tp_msg GROUP BY ALL)
+    GROUP BY customer_id
+),
+by_channel AS (
+    SELECT customer_id,
+           to_json(map_from_entries(list(struct_pack(k := source, v := n) ORDER BY source)))
+               ::VARCHAR AS events_by_channel
+    FROM (SELECT customer_id, source, count(*) AS n FROM _tp_msg GROUP BY ALL)
+    GROUP BY customer_id
+),
+golden AS (
+    SELECT customer_id,
+           to_json(map_from_entries(list(struct_pack(k := key, v := value) ORDER BY key)))
+               ::VARCHAR AS traits,
+           to_json(map_from_entries(list(struct_pack(k := key, v := source) ORDER BY key)))
+               ::VARCHAR AS trait_sources
+    FROM _tp_golden GROUP BY customer_id
+),
+identifiers AS (
+    SELECT customer_id,
+           to_json(map_from_entries(list(struct_pack(k := id_type, v := ids) ORDER BY id_type)))
+               ::VARCHAR AS identifiers
+    FROM (
+        SELECT customer_id, id_type, list(DISTINCT id_value ORDER BY id_value) AS ids
+        FROM (
+            SELECT customer_id, 'user_id' AS id_type, user_id AS id_value FROM _tp_msg
+            WHERE user_id IS NOT NULL
+            UNION ALL
+            SELECT customer_id, 'anonymous_id', anonymous_id FROM _tp_msg
+            WHERE anonymous_id IS NOT NULL
+        )
+        GROUP BY ALL
+    )
+    GROUP BY customer_id
+),
+rfm AS (
+    SELECT customer_id, orders, revenue, first_order_at, last_order_at,
+           floor((epoch($1::TIMESTAMPTZ) - epoch(last_order_at)) / 86400)::BIGINT
+               AS recency_days
+    FROM _tp_orders
+),
+scored AS (
+    SELECT *,
+           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY recency_days DESC)))::BIGINT
+               AS r_score,
+           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY orders)))::BIGINT AS f_score,
+           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY revenue)))::BIGINT AS m_score
+    FROM rfm
+),
+consent_values AS (
+    SELECT customer_id, key, source, "timestamp",
+           CASE WHEN lower(trim(value ->> '$')) IN (SELECT unnest($3)) THEN true
+                WHEN lower(trim(value ->> '$')) IN (SELECT unnest($4)) THEN false END AS given
+    FROM _tp_traits WHERE list_contains($2, key)
+),
+consent_latest AS (
+    SELECT * FROM consent_values WHERE given IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY customer_id, key ORDER BY "timestamp" DESC, source
+    ) = 1
+),
+consent AS (
+    SELECT customer_id,
+           to_json(map_from_entries(list(struct_pack(
+               k := key,
+               v := struct_pack(given := given, source := source, at := "timestamp")
+           ) ORDER BY key)))::VARCHAR AS consent,
+           arg_max(given, "timestamp") AS marketing_opt_in
+    FROM consent_latest GROUP BY customer_id
+)
+SELECT b.customer_id,
+       lower(f.email) AS email,
+       f.phone AS phone,
+       coalesce(f.first_name,
+                CASE WHEN f.last_name IS NULL OR position(' ' IN f.full_name) > 0
+                     THEN split_part(f.full_name, ' ', 1) END) AS first_name,
+       coalesce(f.last_name,
+                CASE WHEN position(' ' IN f.full_name) > 0
+                     THEN trim(substr(f.full_name, position(' ' IN f.full_name) + 1)) END)
+           AS last_name,
+       g.traits, g.trait_sources, ident.identifiers, b.sources,
+       b.records, b.events, t.events_by_type, c.events_by_channel, b.first_seen, b.last_seen,
+       coalesce(s.orders, 0) AS orders, coalesce(s.revenue, 0.0) AS revenue,
+       s.first_order_at, s.last_order_at, s.recency_days,
+       coalesce(s.orders, 0) AS frequency, coalesce(s.revenue, 0.0) AS monetary,
+       s.r_score, s.f_score, s.m_score,
+       CASE WHEN s.r_score IS NOT NULL THEN s.r_score::VARCHAR || s.f_score::VARCHAR
+            || s.m_score::VARCHAR END AS rfm,
+       k.marketing_opt_in, k.consent,
+       $5::TIMESTAMPTZ AS updated_at
+FROM behaviour AS b
+LEFT JOIN by_type AS t USING (customer_id)
+LEFT JOIN by_channel AS c USING (customer_id)
+LEFT JOIN golden AS g USING (customer_id)
+LEFT JOIN _tp_fields AS f USING (customer_id)
+LEFT JOIN identifiers AS ident USING (customer_id)
+LEFT JOIN scored AS s USING (customer_id)
+LEFT JOIN consent AS k USING (customer_id)
+ORDER BY b.customer_id
+"""
+
+
+# -- reading ----------------------------------------------------------------------------------
+class _ProfileReader:
+    """Point lookups in `profiles`: the Arrow dataset of the table's current version is kept
+    (per lake) and reopened only when a new version is committed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._datasets: dict[str, tuple[int, pds.Dataset]] = {}
+
+    def dataset(self, lake: Lake) -> pds.Dataset:
+        table = lake.table(PROFILES)
+        version = int(table.version())
+        with self._lock:
+            cached = self._datasets.get(lake.path)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+        dataset = table.to_pyarrow_dataset()
+        with self._lock:
+            self._datasets[lake.path] = (version, dataset)
+        return dataset
+
+    def forget(self, lake: Lake) -> None:
+        with self._lock:
+            self._datasets.pop(lake.path, None)
+
+
+_READER = _ProfileReader()
+
+
+def profiles_version(lake: Lake) -> int:
+    return int(lake.table(PROFILES).version())
+
+
+def get_profile(lake: Lake, customer_id: str) -> dict[str, Any] | None:
+    """The profile of `customer_id` as a dict (JSON columns parsed), or None."""
+    dataset = _READER.dataset(lake)
+    rows = dataset.to_table(filter=pds.field("customer_id") == customer_id).to_pylist()
+    if not rows:
+        return None
+    return _decode(rows[0])
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    for key in (
+        "traits",
+        "trait_sources",
+        "identifiers",
+        "events_by_type",
+        "events_by_channel",
+        "consent",
+    ):
+        value = row.get(key)
+        row[key] = json.loads(value) if value else {}
+    return row
