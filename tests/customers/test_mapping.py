@@ -71,7 +71,8 @@ def test_csv_records_become_identify_messages(tmp_path: Path, lake: Lake) -> Non
             {"id": "ann@example.com", "type": "email", "collection": "users", "encoding": "none"},
             {"id": "07700 900123", "type": "phone", "collection": "users", "encoding": "none"},
             {"id": "@ann", "type": "twitter", "collection": "users", "encoding": "none"},
-        ]
+        ],
+        "tandem": {"recordId": "1001"},
     }
     assert ann["timestamp"].isoformat() == "2025-06-01T09:00:00+00:00"
     bob = events["crm:1002"]

@@ -16,9 +16,11 @@ A mapping is a small YAML file::
         type: phone
 
 Each record becomes ``{"type": "identify", "userId": "<source>:<record id>", "traits": {...},
-"context": {"externalIds": [{"id", "type", "collection": "users", "encoding": "none"}]}}``: an
-identifier's value also goes into the traits under its well-known name (`email`, `phone`, ...), as
-Segment does. Empty cells are left out of the traits. A record without an id is rejected.
+"context": {"externalIds": [{"id", "type", "collection": "users", "encoding": "none"}],
+"tandem": {"recordId": "<record id>"}}}``: an identifier's value also goes into the traits under its
+well-known name (`email`, `phone`, ...), as Segment does; `context.tandem.recordId` keeps the record
+id itself, whatever the `user_id` template (identity resolution reports records by it). Empty
+cells are left out of the traits. A record without an id is rejected.
 """
 
 from __future__ import annotations
@@ -230,7 +232,9 @@ class Mapping:
             + traits
             + ", 'context', json_object('externalIds', "
             + ids
-            + "), 'timestamp', "
+            + ", 'tandem', json_object('recordId', nullif(trim("
+            + record
+            + "), ''))), 'timestamp', "
             + timestamp
             + ")::VARCHAR"
         )
