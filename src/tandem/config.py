@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tandem.errors import ConfigError, InvalidConfig, Problem
@@ -21,6 +21,63 @@ LAKE_DIR = "lake"
 
 
 # -- identity resolution ([identity] in tandem.toml) -- owned by customers/identity.py ------------
+IDENTIFIER_KINDS = (
+    "user_id",
+    "anonymous_id",
+    "email",
+    "phone",
+    "device_id",
+    "handle",
+    "customer_id",
+    "loyalty_id",
+    "other",
+)
+"""The identifier types identity resolution extracts (docs/identity.md)."""
+
+
+class IdentifierRule(BaseModel):
+    """How one identifier type takes part in merging (`[identity.types.<type>]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int = Field(ge=0)
+    """Higher wins: when a merge would break a limit, links of the lowest priority give way."""
+    merge: bool = True
+    """False: the identifier is extracted and shown, never used to join records."""
+    max_per_profile: int | None = Field(default=None, ge=1)
+    """At most this many distinct values of the type in one customer; None: no limit."""
+    shared_above: int | None = Field(default=None, ge=1)
+    """The identifier is *shared* (kept, not used to merge) when within one source it is seen
+    with more than this many distinct user ids; None: never shared."""
+
+
+def _default_rules() -> dict[str, IdentifierRule]:
+    r = IdentifierRule
+    return {
+        "user_id": r(priority=100),
+        "customer_id": r(priority=90, max_per_profile=1),
+        "loyalty_id": r(priority=80, max_per_profile=1, shared_above=1),
+        "email": r(priority=60, max_per_profile=5, shared_above=2),
+        "phone": r(priority=50, max_per_profile=3, shared_above=2),
+        "handle": r(priority=40, max_per_profile=5, shared_above=2),
+        "device_id": r(priority=30, max_per_profile=10, shared_above=2),
+        "anonymous_id": r(priority=20, shared_above=2),
+        "other": r(priority=10, merge=False),
+    }
+
+
+class SourceRule(BaseModel):
+    """How one source's user ids count (`[identity.sources.<source>]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: Literal["people", "contacts"] = "people"
+    """`people`: each user id of the source is a person (a CRM record, a shop account), so an
+    email on many of them is shared. `contacts`: each record is one contact by a person (a
+    service ticket, an order); the same email on many records is one person writing often, so
+    the source's user ids do not count towards `shared_above`."""
+
+
 class IdentitySettings(BaseModel):
     """How identities are resolved: identifier rules and probabilistic matching."""
 
@@ -28,6 +85,41 @@ class IdentitySettings(BaseModel):
 
     default_region: str = "GB"
     """Region for phone numbers written without a country code (ISO 3166 code)."""
+    types: dict[str, IdentifierRule] = Field(default_factory=_default_rules)
+    """Rules per identifier type; a type left out keeps its default rule."""
+    sources: dict[str, SourceRule] = Field(default_factory=dict)
+    """Per source: whether its user ids are people or contacts."""
+    customer_id_is_user_id: bool = True
+    """A mapped record's `customer_id` identifier is the shop account id the other channels
+    send as userId: the two become one node (type `user_id`)."""
+    matching: dict[str, Any] = Field(default_factory=dict)
+    """Probabilistic matching options (`[identity.matching]`), validated by
+    tandem.customers.matching.MatchingOptions when a resolution runs."""
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        import phonenumbers
+
+        code = value.strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {value!r}; use an ISO 3166 code such as GB or US")
+        return code
+
+    @field_validator("types", mode="before")
+    @classmethod
+    def _merge_defaults(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        unknown = [k for k in value if k not in IDENTIFIER_KINDS]
+        if unknown:
+            raise ValueError(
+                f"unknown identifier type {unknown[0]!r}; use one of {', '.join(IDENTIFIER_KINDS)}"
+            )
+        merged: dict[str, Any] = {k: v.model_dump() for k, v in _default_rules().items()}
+        for key, rule in value.items():
+            merged[key] = {**merged[key], **rule} if isinstance(rule, dict) else rule
+        return merged
 
 
 # -- profiles ([profiles] in tandem.toml) -- owned by customers/profiles.py ---------------------
