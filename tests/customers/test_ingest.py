@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -350,3 +351,73 @@ def test_columns_read_directly_give_the_same_verdicts_as_their_json_text() -> No
     assert [r["index"] for r in rejected] == [1, 2, 3, 5]
     assert rejected[0]["reason"] == "the message is larger than 32 KB"
     assert len(events) == 1 and len(events[0]["message_id"]) == 32  # md5 of source + text
+
+
+def _both_paths(table: pa.Table) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """The rows of `table` (with a `row` column) validated from their JSON text and read from
+    their typed columns: (events, quarantine) of each, without the write times."""
+    from tandem.customers import ingest as ingest_module
+
+    results = []
+    for direct in (False, True):
+        validator = ingest_module._Validator(source="s", origin="f", mapping=None)
+        validator.received_at = datetime(2026, 11, 23, 12, tzinfo=UTC)
+        validator.con.register(
+            "params",
+            pa.table({"source": ["s"], "received_at": pa.array([validator.received_at])}),
+        )
+        validator.check_columns(table.column_names[1:], "the file")
+        if not direct:
+            validator._direct = None
+        chunk = ingest_module.Chunk(table, [], table.num_rows, records=True)
+        events, quarantine = validator.validate(chunk)
+        validator.close()
+        stamps = ["ingested_at", "received_at"]
+        results.append((events.drop(stamps).to_pylist(), quarantine.drop(stamps).to_pylist()))
+    return results
+
+
+def test_typed_parquet_columns_give_the_json_paths_verdicts_and_values() -> None:
+    """Integer, boolean, struct, double, timestamp and list columns read straight from their
+    Arrow types give exactly what their JSON text gives: values, verdicts, reasons, raw text."""
+    n = 8
+    table = pa.table(
+        {
+            "row": pa.array(range(1, n + 1), pa.int64()),
+            "type": pa.array(["track", "identify", "group", "track", "page", None, "alias", "x"]),
+            "messageId": pa.array([7, None, 9, 10, 11, 12, None, 14], pa.int64()),
+            "userId": pa.array([True, None, None, False, None, None, None, None], pa.bool_()),
+            "anonymousId": pa.array([1.0, 2.5, 3.0, None, 4.0, None, 6.0, None], pa.float64()),
+            "groupId": pa.array([None, None, 'g"1\\', None, None, None, None, None]),
+            "previousId": pa.array([None, None, None, None, None, None, "p\n1", None]),
+            "event": pa.array(["E", None, None, "\u00e9\u2028", None, None, None, "E"]),
+            "traits": pa.array(
+                [None, {"a": 1, "b": None}, None, None, None, {"a": 2, "b": "z"}, None, None],
+                pa.struct([("a", pa.int64()), ("b", pa.string())]),
+            ),
+            "properties": pa.array(
+                [[1], None, None, None, None, None, None, None], pa.list_(pa.int64())
+            ),
+            "timestamp": pa.array(
+                [0, 1_700_000_000_000_000, None, 5, None, None, None, None],
+                pa.timestamp("us"),
+            ),
+            "sentAt": pa.array(
+                ["2026-01-01T00:00:00Z", None, "later", None, None, None, None, None]
+            ),
+        }
+    )
+    (json_events, json_rejected), (typed_events, typed_rejected) = _both_paths(table)
+    assert typed_events == json_events
+    assert typed_rejected == json_rejected
+    by_row = {r["index"]: (r["field"], r["reason"]) for r in typed_rejected}
+    assert by_row[1][0] == "userId"  # a boolean id is not an id
+    assert by_row[3][0] == "sentAt"
+    assert by_row[6] == (
+        "type",
+        "type must be one of identify, track, page, screen, group, alias (got missing)",
+    )
+    assert [e["anonymous_id"] for e in typed_events][:1] == ["2.5"]
+    identify = next(e for e in typed_events if e["type"] == "identify")
+    assert json.loads(identify["traits"]) == {"a": 1, "b": None}
+    assert identify["message_id"] is not None and len(identify["message_id"]) == 32

@@ -524,6 +524,8 @@ class _Validator:
         )
         self._render: tuple[str, list[Any]] | None = None
         self._direct: Direct | None = None
+        self._typed: tuple[pa.Schema, tuple[str, list[Any]]] | None = None
+        """The typed query of the direct path and the chunk schema it was built for."""
 
     def close(self) -> None:
         self.con.close()
@@ -544,10 +546,16 @@ class _Validator:
         try:
             messages, params = self._messages(chunk)
             direct = self._direct if chunk.records and self.mapping is None else None
-            if direct is not None:  # the columns as they are, without a JSON round trip
-                messages, params = "SELECT row, * EXCLUDE (row) FROM chunk", list(direct.params)
-            query = validate_sql(messages, direct=direct)
-            result = self.con.sql(query, params=params).to_arrow_table()
+            if direct is None:
+                query, more = validate_sql(messages)
+            else:  # the columns as they are, without a JSON round trip
+                schema = chunk.rows.schema
+                if self._typed is None or self._typed[0] != schema:
+                    types = {f: schema.field(f).type for f in direct.columns}
+                    messages = "SELECT row, * EXCLUDE (row) FROM chunk"
+                    self._typed = (schema, validate_sql(messages, direct=direct, types=types))
+                (query, more), params = self._typed[1], []
+            result = self.con.sql(query, params=[*params, *more]).to_arrow_table()
         finally:
             self.con.unregister("chunk")
         ok = pc.is_null(result.column("reason"))
@@ -622,26 +630,27 @@ def quote_ident(name: str) -> str:
 
 @dataclass(frozen=True)
 class Direct:
-    """How CSV/Parquet columns become the parsed message `m` straight away (each field's JSON
-    value, as the JSON text path would have parsed it), with the message's text and its length
-    in bytes computed from `m` (the text only where it is needed: rejected rows, rows without a
-    messageId)."""
+    """How CSV/Parquet columns become the message's fields straight away, without a JSON round
+    trip: `values` are (field, SQL of its JSON value) in the order `_segment_columns_sql` puts
+    them in the message, `params` the parameters of each field's SQL snippet."""
 
-    m: str
-    params: list[Any]
-    line: str
-    length: str
+    values: list[tuple[str, str]]
+    params: dict[str, list[Any]]
+    columns: dict[str, str]
+    """field -> the quoted column it is read from (fields with a column of their own)."""
 
 
 def _segment_columns_direct(columns: list[str]) -> Direct | None:
     """`Direct` for the columns `_segment_columns_sql` turns into a message (the same keys, in
     the same order, with the same values); None when no column is a message field."""
     values: list[tuple[str, str]] = []
-    params: list[Any] = []
+    params: dict[str, list[Any]] = {}
     nested: dict[str, list[str]] = {}
+    own: dict[str, str] = {}
     for name in columns:
         if name in MESSAGE_FIELDS:
             values.append((name, f"to_json({quote_ident(name)})"))
+            own[name] = quote_ident(name)
         else:
             prefix = next((p for p in OBJECT_PREFIXES if name.startswith(p)), None)
             if prefix is not None and len(name) > len(prefix):
@@ -651,25 +660,25 @@ def _segment_columns_direct(columns: list[str]) -> Direct | None:
             continue
         inner = ", ".join(f"?, {quote_ident(c)}" for c in children)
         values.append((parent, f"json_merge_patch('{{}}', json_object({inner}))"))
-        params.extend(child.split(".", 1)[1] for child in children)
+        params[parent] = [child.split(".", 1)[1] for child in children]
     if not values:
         return None
-    given = dict(values)
-    m = (
-        "struct_pack("
-        + ", ".join(f"{quote_ident(f)} := {given.get(f, 'NULL')}::JSON" for f in MESSAGE_FIELDS)
-        + ")"
-    )
-    parts = [f"coalesce(m.{quote_ident(k)}::VARCHAR, 'null')" for k, _ in values]
-    keys = [f'"{k}":' for k, _ in values]  # message field names need no JSON escapes
-    line = (
-        "concat('{', "
-        + ", ',', ".join(f"'{key}', {part}" for key, part in zip(keys, parts, strict=True))
-        + ", '}')"
-    )
-    fixed = 2 + sum(len(k) for k in keys) + len(keys) - 1
-    length = f"({fixed} + " + " + ".join(f"strlen({p})" for p in parts) + ")"
-    return Direct(m, params, line, length)
+    return Direct(values, params, own)
+
+
+def _column_kind(kind: pa.DataType) -> str:
+    """How a column of this Arrow type gives a message field its JSON type and value:
+    `string`, `integer`, `boolean` and `object` straight from the column; `json` (any other
+    type) from the column's JSON text, as the JSON path would."""
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "string"
+    if pa.types.is_integer(kind):
+        return "integer"
+    if pa.types.is_boolean(kind):
+        return "boolean"
+    if pa.types.is_struct(kind):
+        return "object"
+    return "json"
 
 
 def _segment_columns_sql(columns: list[str]) -> tuple[str, list[Any]]:
@@ -755,7 +764,111 @@ def _id_value(key: str) -> str:
     )
 
 
-def _rules(line_bytes: str = "strlen(line)") -> list[tuple[str, str, str]]:
+@dataclass(frozen=True)
+class _Shape:
+    """Where the validation query finds each message field: the `parsed` CTE (row, line,
+    is_object, ...), each field's JSON type name (`ty`), text value (`value`, scalars) and JSON
+    text (`text`, evaluated only where needed), the message's JSON text (`line`), a condition
+    true when it is larger than MAX_MESSAGE_BYTES (`too_large`) and the `?` parameters."""
+
+    parsed: str
+    texts: str
+    ty: dict[str, str]
+    value: dict[str, str]
+    text: dict[str, str]
+    line: str
+    too_large: str
+    not_json: str
+    params: list[Any]
+
+
+def _json_shape(messages: str) -> _Shape:
+    """Rows of (row, line): each line is parsed once (json_transform), the JSON text of each
+    field computed once (s_*), its type and value read from that text."""
+    struct = "{" + ", ".join(f'"{f}": "JSON"' for f in MESSAGE_FIELDS) + "}"
+    keys = (*_SCALARS, *_OBJECTS)
+    parsed = (
+        f"SELECT row, line, m, m IS NOT NULL AND starts_with(ltrim(line), '{{') AS is_object"
+        f"\n    FROM (SELECT row, line, try(json_transform(line, '{struct}')) AS m "
+        f"FROM ({messages}))"
+    )
+    return _Shape(
+        parsed=parsed,
+        texts=", ".join(f"m.{k}::VARCHAR AS s_{k}" for k in keys),
+        ty={k: _json_type(f"s_{k}") for k in keys},
+        value={k: _scalar_text(f"s_{k}") for k in _SCALARS},
+        text={k: f"s_{k}" for k in keys},
+        line="line",
+        too_large=f"strlen(line) > {MAX_MESSAGE_BYTES}",
+        not_json="m IS NULL AND NOT json_valid(line)",
+        params=[],
+    )
+
+
+def _typed_shape(messages: str, direct: Direct, types: dict[str, pa.DataType]) -> _Shape:
+    """Rows of (row, the file's columns): a string, integer, boolean or struct column gives its
+    field's JSON type and value straight away (no JSON text is made for it unless a rejection or
+    a hash-assigned messageId needs the message's text); other columns and dotted columns go
+    through their JSON text. Verdicts, values and texts equal the JSON path's."""
+    selected: list[str] = []
+    ty: dict[str, str] = {}
+    value: dict[str, str] = {}
+    text: dict[str, str] = {}
+    bounds: list[str] = []
+    exact: list[str] = []
+    keys: list[str] = []
+    given = dict(direct.values)
+    for field in MESSAGE_FIELDS:
+        column = direct.columns.get(field)
+        kind = _column_kind(types[field]) if column is not None else "json"
+        if field not in given:
+            ty[field], value[field], text[field] = "'NULL'", "NULL::VARCHAR", "NULL::VARCHAR"
+            continue
+        if kind in ("string", "integer", "boolean"):
+            selected.append(f"{column} AS c_{field}")
+            name = {"string": "VARCHAR", "integer": "BIGINT", "boolean": "BOOLEAN"}[kind]
+            ty[field] = f"CASE WHEN c_{field} IS NULL THEN 'NULL' ELSE '{name}' END"
+            value[field] = f"c_{field}" if kind == "string" else f"c_{field}::VARCHAR"
+            text[field] = f"to_json(c_{field})::VARCHAR"
+            # a string's JSON text is at most 6 bytes per byte (\u00XX) plus its quotes
+            most = {"string": f"6 * strlen(c_{field}) + 2", "integer": "20", "boolean": "5"}
+            bounds.append(f"coalesce({most[kind]}, 4)")
+        else:
+            selected.append(f"({given[field]})::VARCHAR AS s_{field}")
+            text[field] = f"s_{field}"
+            if kind == "object":
+                ty[field] = f"CASE WHEN s_{field} IS NULL THEN 'NULL' ELSE 'OBJECT' END"
+            else:
+                ty[field] = _json_type(f"s_{field}")
+            value[field] = f"s_{field}"
+            if field in _SCALARS and kind == "json":
+                value[field] = _scalar_text(f"s_{field}")
+            bounds.append(f"strlen(coalesce(s_{field}, 'null'))")
+        exact.append(f"strlen(coalesce({text[field]}, 'null'))")
+    order = [field for field, _ in direct.values]
+    keys = [f'"{k}":' for k in order]  # message field names need no JSON escapes
+    line = (
+        "concat('{', "
+        + ", ',', ".join(
+            f"'{key}', coalesce({text[f]}, 'null')" for key, f in zip(keys, order, strict=True)
+        )
+        + ", '}')"
+    )
+    fixed = 2 + sum(len(k) for k in keys) + len(keys) - 1
+    limit = MAX_MESSAGE_BYTES - fixed
+    # the exact length (JSON texts) only for the rare rows whose bound is over the limit
+    too_large = f"({' + '.join(bounds)}) > {limit} AND ({' + '.join(exact)}) > {limit}"
+    # parameters must follow the order of their `?` in the SQL: MESSAGE_FIELDS order here
+    params = [p for field in MESSAGE_FIELDS for p in direct.params.get(field, [])]
+    parsed = (
+        "SELECT row, NULL::VARCHAR AS line, true AS is_object, "
+        + ", ".join(selected)
+        + f" FROM ({messages})"
+    )
+    return _Shape(parsed, "", ty, value, text, line, too_large, "false", params)
+
+
+def _rules(shape: _Shape) -> list[tuple[str, str, str]]:
     """(condition, reason, field) in the order spec.normalise_message checks them."""
     types = ", ".join(f"'{t}'" for t in MESSAGE_TYPES)
     got = (
@@ -763,14 +876,14 @@ def _rules(line_bytes: str = "strlen(line)") -> list[tuple[str, str, str]]:
         "WHEN ty_type = 'VARCHAR' THEN chr(39) || v_type || chr(39) ELSE v_type END"
     )
     rules = [
-        ("m IS NULL AND NOT json_valid(line)", "'the row is not valid JSON'", "NULL"),
+        (shape.not_json, "'the row is not valid JSON'", "NULL"),
         (
             "NOT is_object",
             f"'a message must be a JSON object, not a ' || {_kind('json_type(line)')}",
             "NULL",
         ),
         (
-            f"{line_bytes} > {MAX_MESSAGE_BYTES}",
+            shape.too_large,
             f"'the message is larger than {MAX_MESSAGE_BYTES // 1024} KB'",
             "NULL",
         ),
@@ -829,51 +942,44 @@ def _rules(line_bytes: str = "strlen(line)") -> list[tuple[str, str, str]]:
             (
                 f"ty_{key} NOT IN ('VARCHAR', 'NULL') "
                 f"OR (ty_{key} = 'VARCHAR' AND t_{key} IS NULL)",
-                f"'{key} is not an ISO-8601 date-time: ' || left(s_{key}, 60)",
+                f"'{key} is not an ISO-8601 date-time: ' || left({shape.text[key]}, 60)",
                 f"'{key}'",
             )
         )
     return rules
 
 
-def validate_sql(messages: str, *, direct: Direct | None = None) -> str:
-    """The query turning `messages` (row, line) into events columns plus reason/field; it reads
-    the one-row table `params` (source, received_at). With `direct`, `messages` holds (row, the
-    file's columns) and the message is built from the columns, not parsed from text."""
-    struct = "{" + ", ".join(f'"{f}": "JSON"' for f in MESSAGE_FIELDS) + "}"
-    texts = ", ".join(f"m.{k}::VARCHAR AS s_{k}" for k in (*_SCALARS, *_OBJECTS))
-    typed = ",\n        ".join(f"{_json_type(f's_{k}')} AS ty_{k}" for k in (*_SCALARS, *_OBJECTS))
-    values = ",\n        ".join(f"{_scalar_text(f's_{k}')} AS v_{k}" for k in _SCALARS)
+def validate_sql(
+    messages: str, *, direct: Direct | None = None, types: dict[str, pa.DataType] | None = None
+) -> tuple[str, list[Any]]:
+    """The query (and its parameters) turning `messages` (row, line) into events columns plus
+    reason/field; it reads the one-row table `params` (source, received_at). With `direct`,
+    `messages` holds (row, the file's columns, whose Arrow `types` are given) and the message is
+    built from the columns, not parsed from text."""
+    shape = _typed_shape(messages, direct, types or {}) if direct else _json_shape(messages)
+    keys = (*_SCALARS, *_OBJECTS)
+    texts = f"SELECT *, {shape.texts} FROM parsed" if shape.texts else "SELECT * FROM parsed"
+    typed = ",\n        ".join(f"{shape.ty[k]} AS ty_{k}" for k in keys)
+    values = ",\n        ".join(f"{shape.value[k]} AS v_{k}" for k in _SCALARS)
     ids = ",\n        ".join(f"{_id_value(k)} AS {c}" for k, c in _ID_FIELDS)
     times = ",\n        ".join(
         f"CASE WHEN ty_{k} = 'VARCHAR' THEN TRY_CAST(v_{k} AS TIMESTAMPTZ) END AS t_{k}"
         for k in _TIME_FIELDS
     )
-    rules = _rules(direct.length if direct else "strlen(line)")
-    line = direct.line if direct else "line"
-    if direct is None:
-        parsed = (
-            f"SELECT row, line, m, m IS NOT NULL AND starts_with(ltrim(line), '{{') AS is_object"
-            f"\n    FROM (SELECT row, line, try(json_transform(line, '{struct}')) AS m "
-            "FROM messages)"
-        )
-    else:
-        parsed = (
-            f"SELECT row, NULL::VARCHAR AS line, m, true AS is_object FROM "
-            f"(SELECT row, {direct.m} AS m FROM messages)"
-        )
+    rules = _rules(shape)
+    line = shape.line
     rule = "CASE " + " ".join(f"WHEN {c} THEN {n}" for n, (c, _, _) in enumerate(rules)) + " END"
     reason = "CASE rule " + " ".join(f"WHEN {n} THEN {r}" for n, (_, r, _) in enumerate(rules))
     field = "CASE rule " + " ".join(f"WHEN {n} THEN {f}" for n, (_, _, f) in enumerate(rules))
     original = "coalesce(t_originalTimestamp, t_timestamp)"
     received = "coalesce(t_receivedAt, p.received_at)"
-    return f"""
-WITH messages AS ({messages}),
-parsed AS (
-    {parsed}
+    return (
+        f"""
+WITH parsed AS (
+    {shape.parsed}
 ),
 texts AS (  -- each field's JSON text, computed once
-    SELECT *, {texts} FROM parsed
+    {texts}
 ),
 typed AS (
     SELECT *,
@@ -902,9 +1008,9 @@ SELECT
         AS message_id,  -- CASE, not coalesce: DuckDB evaluates coalesce's arguments eagerly
     v_type AS type,
     user_id, anonymous_id, event, name, group_id, previous_id,
-    CASE WHEN ty_traits = 'OBJECT' THEN s_traits END AS traits,
-    CASE WHEN ty_properties = 'OBJECT' THEN s_properties END AS properties,
-    CASE WHEN ty_context = 'OBJECT' THEN s_context END AS context,
+    CASE WHEN ty_traits = 'OBJECT' THEN {shape.text["traits"]} END AS traits,
+    CASE WHEN ty_properties = 'OBJECT' THEN {shape.text["properties"]} END AS properties,
+    CASE WHEN ty_context = 'OBJECT' THEN {shape.text["context"]} END AS context,
     CASE
         WHEN {original} IS NULL THEN {received}
         WHEN t_sentAt IS NULL THEN {original}
@@ -915,4 +1021,6 @@ SELECT
     {received} AS received_at,
     p.received_at AS ingested_at
 FROM checked CROSS JOIN params AS p
-"""
+""",
+        shape.params,
+    )
