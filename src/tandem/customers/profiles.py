@@ -33,12 +33,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import phonenumbers
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.dataset as pds  # type: ignore[import-untyped]
 
+from tandem.customers.mapping import IDENTIFIER_TYPES as MAPPED_ID_TYPES
+from tandem.errors import InvalidValue
 from tandem.lake.derived import replace_table
-from tandem.lake.schema import IDENTITIES, PROFILES, PROFILES_SCHEMA
+from tandem.lake.schema import CUSTOMER_IDS, IDENTITIES, PROFILES, PROFILES_SCHEMA
 
 if TYPE_CHECKING:
     from tandem.config import ProfileSettings
@@ -53,6 +56,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "full_name": ("name", "fullname"),
 }
 """Typed profile columns and the trait keys they are read from (lower case, without `_`/`-`)."""
+
+CUSTOMER_ID_PREFIX = "cus_"
+SOCIAL_TYPES = ("twitter", "facebook", "instagram", "linkedin", "tiktok", "social")
 
 TRUE_WORDS = ("true", "yes", "y", "1", "on", "opt-in", "optin", "opted-in", "subscribed")
 FALSE_WORDS = ("false", "no", "n", "0", "off", "opt-out", "optout", "opted-out", "unsubscribed")
@@ -97,7 +103,13 @@ def build_profiles(workspace: Workspace, *, now: datetime, run: int) -> ProfileS
     settings = workspace.settings.profiles
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    table = compute_profiles(lake, settings, source_ranks(workspace, settings), now=now)
+    table = compute_profiles(
+        lake,
+        settings,
+        source_ranks(workspace, settings),
+        now=now,
+        region=workspace.settings.identity.default_region,
+    )
     version = replace_table(lake, PROFILES, table)
     with_orders = int(pc.sum(pc.greater(table.column("orders"), 0)).as_py() or 0)
     revenue = float(pc.sum(table.column("revenue")).as_py() or 0.0)
@@ -112,7 +124,7 @@ def build_profiles(workspace: Workspace, *, now: datetime, run: int) -> ProfileS
 
 
 def compute_profiles(
-    lake: Lake, settings: ProfileSettings, ranks: pa.Table, *, now: datetime
+    lake: Lake, settings: ProfileSettings, ranks: pa.Table, *, now: datetime, region: str = "GB"
 ) -> pa.Table:
     """The profiles as an Arrow table in PROFILES_SCHEMA (sorted by customer_id)."""
     import ibis  # type: ignore[import-untyped]
@@ -142,7 +154,23 @@ def compute_profiles(
         for name in temps:
             db.execute(f"DROP TABLE IF EXISTS {name}")
         db.unregister("_tp_ranks")
+    result = result.set_column(
+        result.schema.get_field_index("phone"), "phone", e164_column(result["phone"], region)
+    )
     return result.select(PROFILES_SCHEMA.names).cast(PROFILES_SCHEMA)
+
+
+def e164_column(phones: pa.ChunkedArray, region: str) -> pa.Array:
+    """Phone numbers in E.164 (null when not a valid number). Values already in E.164 are
+    kept as they are; the others are parsed by `phonenumbers`, once per distinct value."""
+    phones = pc.utf8_trim_whitespace(phones.combine_chunks())
+    compact = pc.replace_substring_regex(phones, r"[\s().-]", "")
+    ready = pc.match_substring_regex(compact, r"^\+[1-9][0-9]{6,14}$")
+    pending = pc.unique(pc.filter(phones, pc.invert(pc.fill_null(ready, False))))
+    pending = pending.drop_null().to_pylist()
+    mapped = pa.array([normalise_phone(v, region) for v in pending], pa.string())
+    looked_up = pc.take(mapped, pc.index_in(phones, pa.array(pending, pa.string())))
+    return pc.if_else(pc.fill_null(ready, False), compact, looked_up)
 
 
 def _run(db: Any, sql: str, params: Sequence[Any] | None = None) -> None:
@@ -414,3 +442,145 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
         value = row.get(key)
         row[key] = json.loads(value) if value else {}
     return row
+
+
+# -- finding a customer -----------------------------------------------------------------------
+ID_TYPES = (
+    "customer_id",
+    "user_id",
+    "anonymous_id",
+    "email",
+    "phone",
+    "device_id",
+    "handle",
+    "record",
+    *(t for t in MAPPED_ID_TYPES if t not in ("email", "phone", "device_id", "customer_id")),
+)
+"""Prefixes understood in `TYPE:VALUE` (anything else with a colon is a value, e.g. the user
+id `crm:C123`)."""
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """What a user typed to name a person: its type (guessed unless given as `type:value`) and
+    the values it may be stored as (as typed, normalised)."""
+
+    id_type: str
+    values: tuple[str, ...]
+
+
+def parse_identifier(text: str, *, region: str = "GB") -> Identifier:
+    """`crm:C1`, `jo@x.example`, `+44 7700 900123`, `@jo`, `email:JO@X.EXAMPLE` -> the type and
+    the candidate stored values. Empty text is an InvalidValue."""
+    raw = text.strip()
+    if not raw:
+        raise InvalidValue(
+            "the identifier is empty",
+            field="IDENTIFIER",
+            detail="give an email, a phone number, a user id or a customer id",
+        )
+    id_type: str | None = None
+    value = raw
+    prefix, sep, rest = raw.partition(":")
+    if sep and prefix.lower() in ID_TYPES and rest.strip():
+        id_type, value = prefix.lower(), rest.strip()
+    values = [value]
+    if id_type in (None, "email") and "@" in value[1:]:
+        id_type = id_type or "email"
+        values.append(value.lower())
+    if id_type in (None, "phone") and _looks_like_phone(value):
+        e164 = normalise_phone(value, region)
+        if e164 is not None:
+            id_type = id_type or "phone"
+            values.append(e164)
+    if value.startswith("@") and len(value) > 1:
+        id_type = id_type or "handle"
+        values.append(value[1:].lower())
+    elif id_type in ("handle", *SOCIAL_TYPES):
+        values.append(value.lower())
+    if id_type is None:
+        id_type = "customer_id" if value.startswith(CUSTOMER_ID_PREFIX) else "user_id"
+    return Identifier(id_type, tuple(dict.fromkeys(values)))
+
+
+def _looks_like_phone(value: str) -> bool:
+    digits = sum(ch.isdigit() for ch in value)
+    return digits >= 6 and all(ch.isdigit() or ch in "+-(). " for ch in value)
+
+
+def normalise_phone(value: str, region: str) -> str | None:
+    """E.164 of a valid phone number (`phonenumbers`), else None."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+@dataclass(frozen=True)
+class Found:
+    """The customers an identifier names. `merged_from` is set when a merged-away customer id
+    was given (the id it was merged into is in `customer_ids`)."""
+
+    identifier: Identifier
+    customer_ids: list[str]
+    merged_from: str | None = None
+
+
+def resolved(lake: Lake) -> bool:
+    """Whether identities were resolved (the profiles table has a version with data)."""
+    return profiles_version(lake) > 0
+
+
+def find_customers(lake: Lake, text: str, *, region: str = "GB") -> Found:
+    """The customers `text` names: a customer id (a merged-away id leads to the id it was
+    merged into), or an identifier in some profile's identifiers. Empty list: none."""
+    ident = parse_identifier(text, region=region)
+    if ident.id_type in ("customer_id", "user_id"):
+        target, merged_from = _customer_id(lake, ident.values[0])
+        if target is not None:
+            return Found(ident, [target], merged_from)
+    if ident.id_type == "customer_id":
+        return Found(ident, [])
+    lake.raw(PROFILES)
+    needles = [json.dumps(v, ensure_ascii=False) for v in ident.values]
+    where = " OR ".join("contains(identifiers, ?)" for _ in needles)
+    rows = (
+        lake.con.con.sql(
+            f"SELECT customer_id, identifiers FROM lake_{PROFILES} WHERE {where} "
+            "ORDER BY customer_id",
+            params=needles,
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    wanted = set(ident.values)
+    found = []
+    for row in rows:  # the few candidate profiles: check the values exactly
+        identifiers = json.loads(row["identifiers"] or "{}")
+        types = [ident.id_type] if ident.id_type in identifiers else list(identifiers)
+        if any(wanted.intersection(identifiers.get(t, [])) for t in types):
+            found.append(row["customer_id"])
+    return Found(ident, found)
+
+
+def _customer_id(lake: Lake, value: str) -> tuple[str | None, str | None]:
+    """(current id, the merged-away id given) for a customer id, following merges."""
+    if get_profile(lake, value) is not None:
+        return value, None
+    ids = lake.table(CUSTOMER_IDS).to_pyarrow_dataset()
+    current, merged_from = value, None
+    for _ in range(100):  # a chain of merges; ids are never reused, so it ends
+        rows = ids.to_table(
+            columns=["customer_id", "merged_into"], filter=pds.field("customer_id") == current
+        ).to_pylist()
+        if not rows:
+            return None, None
+        into = rows[0]["merged_into"]
+        if not into:
+            return current, merged_from
+        merged_from = merged_from or value
+        current = into
+    return current, merged_from
