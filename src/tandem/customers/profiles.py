@@ -33,11 +33,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import phonenumbers
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.dataset as pds  # type: ignore[import-untyped]
 
+from tandem.config import IdentitySettings
+from tandem.customers import identifiers as ids
+from tandem.customers.identifiers import normalise_phone
 from tandem.customers.mapping import IDENTIFIER_TYPES as MAPPED_ID_TYPES
 from tandem.errors import InvalidValue
 from tandem.lake.derived import replace_table
@@ -108,7 +110,7 @@ def build_profiles(workspace: Workspace, *, now: datetime, run: int) -> ProfileS
         settings,
         source_ranks(workspace, settings),
         now=now,
-        region=workspace.settings.identity.default_region,
+        identity=workspace.settings.identity,
     )
     version = replace_table(lake, PROFILES, table)
     with_orders = int(pc.sum(pc.greater(table.column("orders"), 0)).as_py() or 0)
@@ -124,16 +126,25 @@ def build_profiles(workspace: Workspace, *, now: datetime, run: int) -> ProfileS
 
 
 def compute_profiles(
-    lake: Lake, settings: ProfileSettings, ranks: pa.Table, *, now: datetime, region: str = "GB"
+    lake: Lake,
+    settings: ProfileSettings,
+    ranks: pa.Table,
+    *,
+    now: datetime,
+    identity: IdentitySettings | None = None,
 ) -> pa.Table:
     """The profiles as an Arrow table in PROFILES_SCHEMA (sorted by customer_id)."""
     import ibis  # type: ignore[import-untyped]
 
+    identity = identity or IdentitySettings()
+
+    ids.extract(lake, identity)  # every message's normalised identifiers (temp tables)
     events_sql = ibis.to_sql(lake.events(), dialect="duckdb")
     lake.raw(IDENTITIES)  # registers lake_identities on this thread's connection
     db = lake.con.con
     db.register("_tp_ranks", ranks)
-    temps = ("_tp_msg", "_tp_traits", "_tp_golden", "_tp_fields", "_tp_orders")
+    temps = ["_tp_msg", "_tp_traits", "_tp_golden", "_tp_fields", "_tp_orders"]
+    temps += [ids.IDENTIFIERS, ids.MESSAGES]
     try:
         _run(db, _MESSAGES.format(events=events_sql), [settings.order_events])
         _run(db, _TRAITS)
@@ -149,13 +160,16 @@ def compute_profiles(
             list(FALSE_WORDS),
             now,
         ]
-        result = db.sql(_PROFILES, params=params).to_arrow_table()
+        query = _PROFILES.format(identifiers=ids.IDENTIFIERS, messages=ids.MESSAGES)
+        result = db.sql(query, params=params).to_arrow_table()
     finally:
         for name in temps:
             db.execute(f"DROP TABLE IF EXISTS {name}")
         db.unregister("_tp_ranks")
     result = result.set_column(
-        result.schema.get_field_index("phone"), "phone", e164_column(result["phone"], region)
+        result.schema.get_field_index("phone"),
+        "phone",
+        e164_column(result["phone"], identity.default_region),
     )
     return result.select(PROFILES_SCHEMA.names).cast(PROFILES_SCHEMA)
 
@@ -309,14 +323,10 @@ identifiers AS (
            to_json(map_from_entries(list(struct_pack(k := id_type, v := ids) ORDER BY id_type)))
                ::VARCHAR AS identifiers
     FROM (
-        SELECT customer_id, id_type, list(DISTINCT id_value ORDER BY id_value) AS ids
-        FROM (
-            SELECT customer_id, 'user_id' AS id_type, user_id AS id_value FROM _tp_msg
-            WHERE user_id IS NOT NULL
-            UNION ALL
-            SELECT customer_id, 'anonymous_id', anonymous_id FROM _tp_msg
-            WHERE anonymous_id IS NOT NULL
-        )
+        SELECT m.customer_id, i.id_type, list(DISTINCT i.id_value ORDER BY i.id_value) AS ids
+        FROM {identifiers} AS i
+        JOIN {messages} AS mm USING (mid)
+        JOIN _tp_msg AS m ON m.source = mm.source AND m.message_id = mm.message_id
         GROUP BY ALL
     )
     GROUP BY customer_id
@@ -506,17 +516,6 @@ def parse_identifier(text: str, *, region: str = "GB") -> Identifier:
 def _looks_like_phone(value: str) -> bool:
     digits = sum(ch.isdigit() for ch in value)
     return digits >= 6 and all(ch.isdigit() or ch in "+-(). " for ch in value)
-
-
-def normalise_phone(value: str, region: str) -> str | None:
-    """E.164 of a valid phone number (`phonenumbers`), else None."""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 @dataclass(frozen=True)
