@@ -1,0 +1,628 @@
+"""Probabilistic matching: person records that share no identifier but describe the same person.
+
+A CRM row typed in again at a till, a service ticket with a typo in the name: deterministic
+stitching (shared email, phone, user id ...) cannot join them. Here a Fellegi-Sunter model from
+Splink 5 compares *person records* (one per user id: names, birth date, address, postcode, phone,
+email) and returns the pairs whose match probability reaches a threshold. Those pairs become
+edges of the same identity graph as the shared identifiers.
+
+1. `person_records(events)` builds the records in the query engine: the latest non-empty value of
+   each field over a user id's `identify` messages, normalised (names lower-case without accents
+   or punctuation, a full `name` split when first/last are missing, birth dates to ISO
+   ``YYYY-MM-DD`` from common formats, postcodes upper-case without spaces, phones to E.164,
+   emails lower-case).
+2. `match_records(con, records, options)` trains the model without labels and predicts:
+
+   - the prior (probability that two random records match) from deterministic rules (same name
+     and birth date, same email, same phone) and an assumed recall of those rules;
+   - the u probabilities (how often non-matching records agree by chance) from seeded random
+     pairs;
+   - the m probabilities (how often matching records agree) by expectation maximisation on pairs
+     blocked on the birth date and, separately, on the full name (each pass trains the
+     comparisons it did not block on);
+   - predictions on the pairs that share at least one blocking rule's columns.
+
+   Fields nobody filled in are not compared. Records with neither a last name nor a birth date
+   are too thin to match and are left out (counted in the stats). Runs on the workspace's DuckDB
+   connection; Splink's Spark back-end is not part of this installation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import logging
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+import ibis  # type: ignore[import-untyped]
+import ibis.expr.types as ir  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
+from phonenumbers import country_code_for_region
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tandem.errors import InvalidValue, TandemError
+
+# -- person records -----------------------------------------------------------------------------
+FIELDS = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "birth_date",
+    "street",
+    "city",
+    "postcode",
+    "phone",
+    "email",
+)
+"""The fields of a person record, besides `key` and `source`."""
+
+TRAIT_NAMES: dict[str, tuple[str, ...]] = {
+    "first_name": ("firstName", "first_name", "firstname", "givenName", "given_name", "forename"),
+    "last_name": ("lastName", "last_name", "lastname", "surname", "familyName", "family_name"),
+    "name": ("name", "fullName", "full_name"),
+    "birth_date": (
+        "birthday",
+        "dateOfBirth",
+        "date_of_birth",
+        "birthDate",
+        "birth_date",
+        "dob",
+    ),
+    "house_number": ("streetNumber", "street_number", "houseNumber", "house_number"),
+    "street": (
+        "street",
+        "address.street",
+        "address",
+        "address1",
+        "address_1",
+        "addressLine1",
+        "address_line_1",
+    ),
+    "city": ("city", "address.city", "town", "suburb", "locality"),
+    "postcode": (
+        "postalCode",
+        "address.postalCode",
+        "postal_code",
+        "postcode",
+        "zip",
+        "zipCode",
+        "zip_code",
+    ),
+    "phone": ("phone", "mobile", "phoneNumber", "phone_number"),
+    "email": ("email",),
+}
+"""Trait names read for each field, in order of preference (`address.street` is the `street` key
+of Segment's `address` object; a string `address` is a street)."""
+
+BIRTH_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y%m%d",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+)
+"""Birth date formats understood, tried in this order (day before month: ``03/04/1980`` is the
+3rd of April). A timestamp (``1980-04-03T00:00:00Z``) counts by its date."""
+
+_TITLES = r"^(mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev)\.?\s+"
+
+
+@ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
+def _json_strings(doc: str, paths: list[str]) -> list[str]:  # type: ignore[empty-body]
+    """DuckDB: the values at several JSON paths of one document, parsed once."""
+
+
+@ibis.udf.scalar.builtin(name="strip_accents")  # type: ignore[untyped-decorator]
+def _strip_accents(text: str) -> str:  # type: ignore[empty-body]
+    """DuckDB: the text without diacritics (é -> e)."""
+
+
+@ibis.udf.scalar.builtin(name="try_strptime")  # type: ignore[untyped-decorator]
+def _try_strptime(text: str, formats: list[str]) -> datetime.datetime:  # type: ignore[empty-body]
+    """DuckDB: the first format that parses the text, else NULL."""
+
+
+def _blank_to_null(value: ir.StringValue) -> ir.StringValue:
+    text = value.strip()
+    return text.nullif("")
+
+
+def _name(value: ir.StringValue) -> ir.StringValue:
+    """lower-case, accents folded, letters kept (and inner spaces, hyphens, apostrophes)."""
+    text = _strip_accents(value.lower())
+    text = text.re_replace(r"[^a-z' -]+", " ").re_replace(r"\s+", " ")
+    return _blank_to_null(text.re_replace(r"^[' -]+|[' -]+$", ""))
+
+
+def _phone(value: ir.StringValue, calling_code: int) -> ir.StringValue:
+    """E.164 without a library: ``+`` and digits kept; ``00`` is the international prefix; a
+    national number (with or without its trunk ``0``) gets the default region's calling code."""
+    raw = value.strip()
+    digits = raw.re_replace(r"[^0-9]", "")
+    e164 = ibis.cases(
+        (raw.startswith("+"), "+" + digits),
+        (digits.startswith("00"), "+" + digits.substr(2)),
+        (digits.startswith("0"), f"+{calling_code}" + digits.substr(1)),
+        else_=f"+{calling_code}" + digits,
+    )
+    return ibis.ifelse(digits.length() >= 6, e164, ibis.null(str))
+
+
+def _birth_date(value: ir.StringValue) -> ir.StringValue:
+    text = value.strip()
+    text = ibis.ifelse(text.re_search(r"^\d{4}-\d{2}-\d{2}[T ]"), text.substr(0, 10), text)
+    parsed = _try_strptime(text, ibis.literal(list(BIRTH_DATE_FORMATS), type="array<string>"))
+    return parsed.strftime("%Y-%m-%d")
+
+
+def person_records(
+    events: ir.Table,
+    identifiers: ir.Table | None = None,
+    *,
+    default_region: str = "GB",
+) -> ir.Table:
+    """One row per user id of `identify` messages in `events`, with `key` (the user id),
+    `source` (of its latest identify) and the fields of `FIELDS`, each the latest non-empty value
+    and normalised. An expression; nothing runs until it is executed.
+
+    `identifiers`, when given, is a table (`key`, `id_type`, `id_value`) of already normalised
+    identifiers (for instance E.164 phones from the `phonenumbers` library): its `email` and
+    `phone` values replace the ones normalised here. Without it, phones are normalised in the
+    engine with `default_region`'s calling code for national numbers.
+    """
+    region = default_region.upper()
+    calling_code = country_code_for_region(region)
+    if not calling_code:
+        raise InvalidValue(
+            f"unknown region {default_region!r} for phone numbers; use an ISO 3166 code such as GB",
+            field="identity.default_region",
+        )
+    paths: list[str] = []
+    where: dict[str, list[int]] = {}
+    for name, traits in TRAIT_NAMES.items():
+        where[name] = []
+        for trait in traits:
+            where[name].append(len(paths))
+            paths.append("$." + trait)
+    messages = events.filter((events.type == "identify") & events.user_id.notnull())
+    values = _json_strings(messages.traits, ibis.literal(paths, type="array<string>"))
+    messages = messages.select(
+        key=messages.user_id, source=messages.source, timestamp=messages.timestamp, v=values
+    )
+
+    def raw(name: str) -> ir.StringValue:
+        candidates = []
+        for i in where[name]:
+            text = _blank_to_null(messages.v[i])
+            if paths[i] == "$.address":  # Segment's address is an object; a string is a street
+                text = ibis.ifelse(text.startswith("{"), ibis.null(str), text)
+            candidates.append(text)
+        return ibis.coalesce(*candidates) if len(candidates) > 1 else candidates[0]
+
+    street = raw("street")
+    number = raw("house_number")
+    street = ibis.ifelse(
+        number.notnull() & street.notnull() & ~street.startswith(number),
+        number + " " + street,
+        street,
+    )
+    fields: dict[str, ir.StringValue] = {
+        "first_name": _name(raw("first_name")),
+        "last_name": _name(raw("last_name")),
+        "name": _name(_strip_accents(raw("name").lower()).re_replace(_TITLES, "")),
+        "birth_date": _birth_date(raw("birth_date")),
+        "street": _blank_to_null(street.lower().re_replace(r"\s+", " ")),
+        "city": _name(raw("city")),
+        "postcode": _blank_to_null(raw("postcode").upper().re_replace(r"[^0-9A-Z]", "")),
+        "phone": _phone(raw("phone"), calling_code),
+        "email": _blank_to_null(raw("email").lower()),
+    }
+    messages = messages.mutate(**fields)
+    latest = {
+        name: messages[name].argmax(messages.timestamp, where=messages[name].notnull())
+        for name in fields
+    }
+    records = messages.group_by("key").aggregate(
+        source=messages.source.argmax(messages.timestamp), **latest
+    )
+    if identifiers is not None:
+        records = _with_identifiers(records, identifiers)
+    # A full name fills in first and last names when both are missing ("Dr Ann de Vere": ann,
+    # vere); a one-letter "last name" ("Siobhan C.") is an initial, not a name.
+    parts = records.name.split(" ")
+    only_name = records.first_name.isnull() & records.last_name.isnull() & records.name.notnull()
+    first = ibis.ifelse(only_name, parts[0], records.first_name)
+    last = ibis.ifelse(only_name & (parts.length() > 1), parts[-1], records.last_name)
+    last = ibis.ifelse(last.length() > 1, last, ibis.null(str))
+    full = ibis.coalesce(
+        records.name, _blank_to_null(ibis.coalesce(first, "") + " " + ibis.coalesce(last, ""))
+    )
+    return records.select(
+        key=records.key,
+        source=records.source,
+        first_name=first,
+        last_name=last,
+        full_name=full,
+        birth_date=records.birth_date,
+        street=records.street,
+        city=records.city,
+        postcode=records.postcode,
+        phone=records.phone,
+        email=records.email,
+    )
+
+
+def _with_identifiers(records: ir.Table, identifiers: ir.Table) -> ir.Table:
+    missing = {"key", "id_type", "id_value"} - set(identifiers.columns)
+    if missing:
+        raise ValueError(f"identifiers need the columns key, id_type, id_value; {missing} missing")
+    chosen = {}
+    for kind in ("email", "phone"):
+        rows = identifiers.filter(identifiers.id_type == kind)
+        chosen[kind] = rows.group_by(key=rows.key.cast("string")).aggregate(
+            value=rows.id_value.cast("string").min()
+        )
+    email, phone = chosen["email"], chosen["phone"]
+    joined = records.left_join(email, records.key == email.key).left_join(
+        phone, records.key == phone.key
+    )
+    columns = {c: joined[c] for c in records.columns}
+    columns["email"] = ibis.coalesce(joined["value"], joined["email"])
+    columns["phone"] = ibis.coalesce(joined["value_right"], joined["phone"])
+    return joined.select(**columns)
+
+
+# -- options --------------------------------------------------------------------------------------
+DEFAULT_BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
+    ("first_name", "last_name"),
+    ("birth_date",),
+    ("postcode",),
+    ("street",),
+    ("email",),
+    ("phone",),
+    ("last_name", "city"),
+    ("first_name", "birth_date"),
+    ("last_name", "birth_date"),
+    ("first_name", "postcode"),
+    ("last_name", "postcode"),
+)
+DEFAULT_TRAINING_RULES: tuple[tuple[str, ...], ...] = (
+    ("birth_date",),
+    ("first_name", "last_name"),
+)
+DEFAULT_PRIOR_RULES: tuple[tuple[str, ...], ...] = (
+    ("first_name", "last_name", "birth_date"),
+    ("email",),
+    ("phone",),
+)
+BLOCKABLE = (
+    "first_name",
+    "last_name",
+    "birth_date",
+    "street",
+    "city",
+    "postcode",
+    "phone",
+    "email",
+)
+
+Rule = list[str]
+
+
+class MatchingOptions(BaseModel):
+    """`[identity.matching]` in tandem.toml: how person records are matched probabilistically."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """Run probabilistic matching at all."""
+    threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
+    """Match probability at or above which two records are joined. 0.95 (odds of 19 to 1) was
+    chosen as a policy, not fitted to any labels: a wrong merge costs more than a missed one."""
+    blocking_rules: list[Rule] = Field(
+        default_factory=lambda: [list(r) for r in DEFAULT_BLOCKING_RULES]
+    )
+    """Only pairs that agree exactly on every field of at least one rule are compared."""
+    training_rules: list[Rule] = Field(
+        default_factory=lambda: [list(r) for r in DEFAULT_TRAINING_RULES]
+    )
+    """Expectation maximisation passes: each trains the comparisons it does not block on."""
+    prior_rules: list[Rule] = Field(default_factory=lambda: [list(r) for r in DEFAULT_PRIOR_RULES])
+    """Rules that (almost) only pair true matches; they estimate how many matches exist."""
+    prior_recall: float = Field(default=0.7, gt=0.0, le=1.0)
+    """The share of true matches the prior rules are assumed to find."""
+    max_pairs_for_u: int = Field(default=2_000_000, ge=10_000)
+    """Random pairs sampled to estimate how often non-matches agree by chance."""
+    seed: int = 42
+    """Seed of the random sampling (results are reproducible)."""
+
+    @field_validator("blocking_rules", "training_rules", "prior_rules")
+    @classmethod
+    def _known_fields(cls, rules: list[Rule]) -> list[Rule]:
+        for n, rule in enumerate(rules):
+            if not rule:
+                raise ValueError(f"rule {n + 1} is empty; list the fields that must be equal")
+            unknown = [f for f in rule if f not in BLOCKABLE]
+            if unknown:
+                raise ValueError(
+                    f"rule {n + 1} names unknown field {unknown[0]!r}; use {', '.join(BLOCKABLE)}"
+                )
+            if len(set(rule)) != len(rule):
+                raise ValueError(f"rule {n + 1} names a field twice")
+        return rules
+
+
+# -- matching -------------------------------------------------------------------------------------
+EDGE_SCHEMA = pa.schema(
+    [
+        pa.field("left_key", pa.string(), nullable=False),
+        pa.field("right_key", pa.string(), nullable=False),
+        pa.field("match_weight", pa.float64(), nullable=False),
+        pa.field("match_probability", pa.float64(), nullable=False),
+    ]
+)
+
+
+@dataclass
+class MatchResult:
+    """Pairs of records at or above the threshold (`left_key` < `right_key`), and how the model
+    was trained."""
+
+    edges: pa.Table
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class MatchingUnavailable(TandemError):
+    """Probabilistic matching cannot run with this configuration."""
+
+    error = "matching_unavailable"
+
+
+_tables = count()
+
+
+def match_records(
+    con: ibis.BaseBackend,
+    records: ir.Table,
+    options: MatchingOptions | None = None,
+    *,
+    engine: str | None = None,
+) -> MatchResult:
+    """Pairs of `records` (see `person_records`) that describe the same person, by a
+    Fellegi-Sunter model trained on the records themselves (no labels).
+
+    `con` is the Ibis connection `records` belongs to; its DuckDB connection runs Splink, so the
+    records are not copied out of the engine. `engine` (default: `con`'s back-end) must be
+    ``duckdb``. Returns no edges, with `stats["reason"]`, when there is nothing to match or the
+    model cannot be trained.
+    """
+    options = options or MatchingOptions()
+    started = time.perf_counter()
+    backend = engine or getattr(con, "name", "unknown")
+    if backend != "duckdb":
+        raise MatchingUnavailable(
+            f"probabilistic matching runs on DuckDB; the {backend} engine is not available in "
+            "this installation",
+            detail='set engine = "duckdb" in tandem.toml or [identity.matching] enabled = false',
+            field="engine",
+        )
+    stats: dict[str, Any] = {"threshold": options.threshold}
+    if not options.enabled:
+        return _empty(stats, "matching is disabled", started)
+    missing = {"key", *FIELDS} - set(records.columns)
+    if missing:
+        raise ValueError(f"records lack the columns {sorted(missing)}")
+    duck = con.con
+    name = f"_tandem_match_records_{next(_tables)}"
+    everything = records.select(
+        unique_id=records.key.cast("string"), **{f: records[f].cast("string") for f in FIELDS}
+    )
+    try:
+        # the records are materialised once, in the connection's own DuckDB (no copy out)
+        _run(duck, f'CREATE OR REPLACE TEMP TABLE "{name}_all" AS {con.compile(everything)}')
+        total = int(_run(duck, f'SELECT count(*) FROM "{name}_all"')[0][0])
+        _run(
+            duck,
+            f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT *, '
+            "first_name || ' ' || last_name AS first_and_last "
+            f'FROM "{name}_all" '
+            "WHERE last_name IS NOT NULL OR birth_date IS NOT NULL",
+        )
+        _run(duck, f'DROP TABLE "{name}_all"')
+        return _match(duck, name, total, options, stats, started)
+    finally:
+        _run(duck, f'DROP TABLE IF EXISTS "{name}_all"')
+        _run(duck, f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _match(
+    duck: Any,
+    name: str,
+    total: int,
+    options: MatchingOptions,
+    stats: dict[str, Any],
+    started: float,
+) -> MatchResult:
+    counts = _run(
+        duck,
+        f"SELECT count(*), count(DISTINCT unique_id), {', '.join(f'count({f})' for f in FIELDS)} "
+        f'FROM "{name}"',
+    )[0]
+    compared, distinct = int(counts[0]), int(counts[1])
+    filled = {f: int(n) for f, n in zip(FIELDS, counts[2:], strict=True)}
+    stats.update(records=total, compared_records=compared, left_out=total - compared)
+    if distinct != compared:
+        raise ValueError("person records must have one row per key")
+    # A field is compared when at least two records have it (else it says nothing).
+    used = [f for f in FIELDS if f != "full_name" and filled[f] >= 2]
+    stats["fields"] = used
+    if compared < 3:
+        return _empty(stats, f"{compared} comparable record(s): too few to train a model", started)
+    comparisons = _comparisons(used)
+    blocking = _rules(options.blocking_rules, used)
+    training = _rules(options.training_rules, used)
+    prior = _rules(options.prior_rules, used)
+    if not comparisons or not blocking:
+        return _empty(stats, "the records have no fields in common to compare", started)
+    if not prior:
+        return _empty(stats, "no prior rule applies to the fields present", started)
+    with _quiet_splink():
+        return _train_and_predict(
+            duck, name, options, stats, started, comparisons, blocking, training, prior
+        )
+
+
+def _train_and_predict(
+    duck: Any,
+    name: str,
+    options: MatchingOptions,
+    stats: dict[str, Any],
+    started: float,
+    comparisons: list[Any],
+    blocking: list[Rule],
+    training: list[Rule],
+    prior: list[Rule],
+) -> MatchResult:
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink.internals.exceptions import SplinkException
+
+    api = DuckDBAPI(connection=duck)
+    table = api.register(name, dataset_display_name="person_records")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[block_on(*r) for r in blocking],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker(table, settings, log_level=None)
+    try:
+        try:
+            linker.training.estimate_probability_two_random_records_match(
+                [block_on(*r) for r in prior], recall=options.prior_recall
+            )
+        except ValueError as error:  # more observed matches than the recall allows
+            return _empty(stats, f"cannot estimate the prior: {error}", started)
+        prior_value = linker._settings_obj._probability_two_random_records_match
+        stats["prior"] = prior_value
+        if prior_value <= 0:
+            return _empty(stats, "no two records agree on a prior rule: nothing to match", started)
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=options.max_pairs_for_u, seed=options.seed
+        )
+        trained = []
+        for rule in training:
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
+            except (SplinkException, ValueError) as error:
+                stats.setdefault("training_skipped", []).append(
+                    {"rule": rule, "reason": str(error).splitlines()[0]}
+                )
+                continue
+            trained.append(rule)
+        stats["trained_on"] = trained
+        if not trained:
+            return _empty(stats, "expectation maximisation could not train the model", started)
+        stats["parameters"] = _parameters(linker)
+        predictions = linker.inference.predict(threshold_match_probability=options.threshold)
+        edges = duck.sql(
+            "SELECT least(unique_id_l, unique_id_r) AS left_key, "
+            "greatest(unique_id_l, unique_id_r) AS right_key, "
+            "match_weight::DOUBLE AS match_weight, match_probability::DOUBLE AS match_probability "
+            f'FROM "{predictions.physical_name}" WHERE match_probability >= ? '
+            "ORDER BY left_key, right_key",
+            params=[options.threshold],
+        ).to_arrow_table()
+    finally:
+        linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
+    stats["pairs"] = edges.num_rows
+    stats["seconds"] = round(time.perf_counter() - started, 3)
+    return MatchResult(edges=edges.cast(EDGE_SCHEMA), stats=stats)
+
+
+def _comparisons(used: list[str]) -> list[Any]:
+    import splink.comparison_library as cl
+
+    out: list[Any] = []
+    if "first_name" in used and "last_name" in used:
+        out.append(
+            cl.ForenameSurnameComparison(
+                "first_name", "last_name", forename_surname_concat_col_name="first_and_last"
+            )
+        )
+    else:
+        out += [
+            cl.NameComparison(f).configure(term_frequency_adjustments=True)
+            for f in ("first_name", "last_name")
+            if f in used
+        ]
+    if "birth_date" in used:
+        out.append(cl.DateOfBirthComparison("birth_date", input_is_string=True))
+    if "street" in used:
+        out.append(cl.JaroWinklerAtThresholds("street", [0.95, 0.88]))
+    if "city" in used:
+        out.append(
+            cl.JaroWinklerAtThresholds("city", [0.95, 0.88]).configure(
+                term_frequency_adjustments=True
+            )
+        )
+    if "postcode" in used:
+        out.append(cl.DamerauLevenshteinAtThresholds("postcode", [1]))
+    if "phone" in used:
+        out.append(cl.LevenshteinAtThresholds("phone", [1]))
+    if "email" in used:
+        out.append(cl.EmailComparison("email"))
+    return out
+
+
+def _rules(rules: list[Rule], used: list[str]) -> list[Rule]:
+    """The rules whose fields are all present (a rule on an empty field blocks nothing)."""
+    return [r for r in rules if all(f in used for f in r)]
+
+
+def _parameters(linker: Any) -> dict[str, Any]:
+    """Each comparison level's trained match weight (log2 Bayes factor), for the stats."""
+    out: dict[str, Any] = {}
+    for comparison in linker._settings_obj.comparisons:
+        levels = {}
+        for level in comparison.comparison_levels:
+            if level.is_null_level:
+                continue
+            weight = level._log2_bayes_factor
+            levels[level.label_for_charts] = (
+                round(weight, 3) if weight is not None and math.isfinite(weight) else None
+            )
+        out[comparison.output_column_name] = levels
+    return out
+
+
+def _empty(stats: dict[str, Any], reason: str, started: float) -> MatchResult:
+    stats["reason"] = reason
+    stats["pairs"] = 0
+    stats["seconds"] = round(time.perf_counter() - started, 3)
+    return MatchResult(edges=EDGE_SCHEMA.empty_table(), stats=stats)
+
+
+def _run(duck: Any, sql: str) -> list[Any]:
+    """Run one statement on the raw DuckDB connection and fetch its whole result (DuckDB 2 keeps
+    a connection busy until a result is consumed)."""
+    return list(duck.execute(sql).fetchall())
+
+
+@contextlib.contextmanager
+def _quiet_splink() -> Iterator[None]:
+    """Splink logs progress and advice at INFO/WARNING; keep it out of Tandem's output."""
+    logger = logging.getLogger("splink")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
