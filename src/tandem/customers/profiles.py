@@ -29,7 +29,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,7 @@ from tandem.config import IdentitySettings
 from tandem.customers import identifiers as ids
 from tandem.customers.identifiers import normalise_phone
 from tandem.customers.mapping import IDENTIFIER_TYPES as MAPPED_ID_TYPES
-from tandem.errors import InvalidValue
+from tandem.errors import Conflict, InvalidValue, NotFound
 from tandem.lake.derived import replace_table
 from tandem.lake.schema import CUSTOMER_IDS, IDENTITIES, PROFILES, PROFILES_SCHEMA
 
@@ -583,3 +583,64 @@ def _customer_id(lake: Lake, value: str) -> tuple[str | None, str | None]:
         merged_from = merged_from or value
         current = into
     return current, merged_from
+
+
+# -- the profile of one customer with the reasons behind it --------------------------------
+class NotResolved(NotFound):
+    """No resolution has run yet: there are no profiles to show."""
+
+    error = "not_resolved"
+
+
+class Ambiguous(Conflict):
+    """An identifier belongs to several customers."""
+
+    error = "ambiguous_identifier"
+
+
+def profile_view(workspace: Workspace, text: str) -> dict[str, Any]:
+    """Everything `tandem profile show` and `GET /api/customers/{id}` show about the customer
+    `text` names: the profile (JSON columns parsed) and the explanation of its merges."""
+    lake = workspace.lake
+    if not resolved(lake):
+        raise NotResolved("there are no profiles yet", detail="run `tandem resolve` to build them")
+    found = find_customers(lake, text, region=workspace.settings.identity.default_region)
+    kind = found.identifier.id_type.replace("_", " ")
+    if not found.customer_ids:
+        raise NotFound(
+            f"no customer has that {kind}",
+            detail="search by customer id, email, phone, user id or TYPE:VALUE",
+        )
+    if len(found.customer_ids) > 1:
+        shown = ", ".join(found.customer_ids[:10])
+        raise Ambiguous(
+            f"that {kind} belongs to {len(found.customer_ids)} customers: {shown}",
+            detail="show one of them by its customer id",
+        )
+    customer_id = found.customer_ids[0]
+    profile = get_profile(lake, customer_id)
+    if profile is None:  # removed between the lookup and now (an erasure)
+        raise NotFound(f"customer {customer_id} has no profile")
+    return {
+        "customer_id": customer_id,
+        "merged_from": found.merged_from,
+        "profile": profile,
+        "explanation": explanation(lake, customer_id),
+    }
+
+
+def explanation(lake: Lake, customer_id: str) -> dict[str, Any]:
+    """Why the customer's records belong together (identity resolution's `explain`): records,
+    links (shared identifiers, probabilistic matches, ignored shared identifiers), merged ids."""
+    from tandem.customers import identity
+
+    explained = identity.explain(lake, customer_id)
+    links = [
+        asdict(link) if is_dataclass(link) and not isinstance(link, type) else dict(link)
+        for link in explained.links
+    ]
+    return {
+        "records": [list(r) for r in explained.records],
+        "links": links,
+        "merged_ids": list(explained.merged_ids),
+    }
