@@ -17,6 +17,7 @@ from tandem.cli import (
     initiative,
     network,
     ownership,
+    profile,
     report,
     serve,
     sources,
@@ -102,6 +103,7 @@ serve.register(app)
 report.register(app)
 sources.register(app)
 ingest.register(app)
+profile.register(app)
 app.add_typer(users.app, name="users")
 
 
