@@ -87,11 +87,14 @@ IDENTITY_LINKS_SCHEMA = pa.schema(
         pa.field("right_record_id", pa.string()),
         pa.field("match_weight", pa.float64()),
         pa.field("match_probability", pa.float64()),
+        pa.field("reason", pa.string()),
     ]
 )
 """Why each customer's records belong together: `kind` "identifier" (an identifier shared by
 `records` records), "match" (a probabilistic match of two records with its weight and
-probability), or "ignored" (an identifier not used to merge, e.g. shared by many people)."""
+probability), or "ignored" (an identifier or a match not used to merge; `reason` says why:
+"shared" (seen with too many user ids), "not merging" (its type never merges), "limit" (it would
+have broken a per-profile limit))."""
 
 CUSTOMER_IDS_SCHEMA = pa.schema(
     [

@@ -1,0 +1,794 @@
+"""The identity graph: identifiers -> connected components -> stable customer ids.
+
+Everything runs as SQL on the lake's DuckDB connection over the temporary tables
+`customers.identifiers.extract` builds, with intermediate results materialised as temporary
+tables; Python only loops over *iterations* (label propagation rounds, rule steps), never over
+rows. The SQL is plain joins and GROUP BYs, expressible the same way on Spark.
+
+The graph
+    Nodes are distinct identifiers (type, value). A message links its identifiers: each one is
+    joined to the message's *anchor* (its first identifier usable for merging), a star per
+    message. Identifiers not usable for merging (type with `merge = false`, or *shared*: seen
+    within one source with more than `shared_above` distinct user ids, sources whose records
+    are `contacts` not counting) are kept but join nothing. Probabilistic matches join the
+    user-id nodes of the two matched records.
+
+Components
+    Min-label hooking with pointer jumping on a contracted edge list: each round, every label
+    hooks to its smallest neighbouring label, chains are followed to their roots, edges are
+    relabelled and self-loops dropped, until no edge is left (a handful of rounds).
+
+Limits per profile
+    When a component holds more distinct identifiers of a type than its `max_per_profile`, that
+    component is rebuilt rule by rule: edges are added by step, the step of an edge being the
+    lower priority of its two identifiers (probabilistic matches last); a step whose edges
+    would make a component break a limit loses its edges *within that component* (the weaker
+    links that cause the excess), the other steps' edges stay. Identifiers that lose their
+    links this way are reported as `ignored`.
+
+Stable ids
+    See `assign_ids`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from tandem.config import IdentitySettings
+from tandem.customers.identifiers import IDENTIFIERS, MESSAGES, run
+from tandem.errors import NotFound
+
+if TYPE_CHECKING:
+    from tandem.lake.store import Lake
+
+MATCH_STEP = -1
+"""The rule step of probabilistic match edges: after every identifier type."""
+
+
+# -- components -------------------------------------------------------------------------------
+def components(con: Any, edges: str, out: str) -> int:
+    """Connected components of the undirected graph in table `edges` (BIGINT columns a, b):
+    writes table `out` (nid, label) for every node of an edge, label = the smallest node id
+    of its component. Returns the number of rounds."""
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cc_e AS
+        SELECT a, b FROM {edges} WHERE a <> b UNION SELECT b, a FROM {edges} WHERE a <> b
+        """,
+    )
+    run(con, "CREATE OR REPLACE TEMP TABLE _cc_parent (nid BIGINT, p BIGINT)")
+    rounds = 0
+    while True:
+        if not run(con, "SELECT 1 FROM _cc_e LIMIT 1"):
+            break
+        rounds += 1
+        # hook: each label to its smallest neighbouring label, when smaller
+        run(
+            con,
+            """
+            CREATE OR REPLACE TEMP TABLE _cc_p AS
+            SELECT a AS nid, min(b) AS p FROM _cc_e GROUP BY a HAVING min(b) < a
+            """,
+        )
+        _jump(con, "_cc_p")
+        run(con, "INSERT INTO _cc_parent SELECT nid, p FROM _cc_p")
+        run(
+            con,
+            """
+            CREATE OR REPLACE TEMP TABLE _cc_e AS
+            SELECT DISTINCT coalesce(x.p, e.a) AS a, coalesce(y.p, e.b) AS b
+            FROM _cc_e e LEFT JOIN _cc_p x ON e.a = x.nid LEFT JOIN _cc_p y ON e.b = y.nid
+            WHERE coalesce(x.p, e.a) <> coalesce(y.p, e.b)
+            """,
+        )
+    _jump(con, "_cc_parent")
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT n.nid, coalesce(p.p, n.nid) AS label
+        FROM (SELECT a AS nid FROM {edges} UNION SELECT b FROM {edges}) n
+        LEFT JOIN _cc_parent p USING (nid)
+        """,
+    )
+    for name in ("_cc_e", "_cc_p", "_cc_parent"):
+        run(con, f"DROP TABLE IF EXISTS {name}")
+    return rounds
+
+
+def _jump(con: Any, table: str) -> None:
+    """Follow parent pointers (nid -> p, p < nid) of `table` to their roots."""
+    while True:
+        pending = run(
+            con,
+            f"SELECT count(*) FROM {table} x JOIN {table} y ON x.p = y.nid",
+        )[0][0]
+        if not pending:
+            return
+        run(
+            con,
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT x.nid, coalesce(y.p, x.p) AS p FROM {table} x LEFT JOIN {table} y
+            ON x.p = y.nid
+            """,
+        )
+
+
+# -- the graph --------------------------------------------------------------------------------
+@dataclass
+class GraphStats:
+    nodes: int = 0
+    shared: int = 0
+    """Identifiers not used to merge because they are shared."""
+    not_merging: int = 0
+    """Identifiers of types with `merge = false`."""
+    limited: int = 0
+    """Identifiers whose links were dropped to respect a per-profile limit."""
+    edges: int = 0
+    match_edges: int = 0
+    """Probabilistic matches received (between known user ids)."""
+    match_edges_dropped: int = 0
+    """Matches dropped to respect a per-profile limit."""
+    clusters: int = 0
+    deterministic_merges: int = 0
+    """Unions made by shared identifiers: messages minus components before matching."""
+    probabilistic_merges: int = 0
+    """Unions made by probabilistic matches: components before matching minus after."""
+    rounds: int = 0
+    limit_violations: int = 0
+    """Components that broke a per-profile limit and were rebuilt rule by rule."""
+    shared_by_type: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _rules_table(settings: IdentitySettings) -> pa.Table:
+    names = sorted(settings.types)
+    return pa.table(
+        {
+            "t": names,
+            "priority": pa.array([settings.types[n].priority for n in names], pa.int64()),
+            "merge": [settings.types[n].merge for n in names],
+            "max_per_profile": pa.array(
+                [settings.types[n].max_per_profile for n in names], pa.int64()
+            ),
+            "shared_above": pa.array([settings.types[n].shared_above for n in names], pa.int64()),
+        }
+    )
+
+
+def build_graph(
+    con: Any, settings: IdentitySettings, matches: pa.Table | None = None
+) -> GraphStats:
+    """From MESSAGES and IDENTIFIERS, build the graph and its components: temporary tables
+    `_tandem_nodes` (nid, t, v, priority, status merge|shared|off|limit, label) and
+    `_tandem_assign` (mid, cluster). `matches`: (left_key, right_key, match_weight,
+    match_probability) between user ids; kept in `_tandem_matches` with `accepted`."""
+    stats = GraphStats()
+    con.register("_tandem_rules_arrow", _rules_table(settings))
+    run(con, "CREATE OR REPLACE TEMP TABLE _tandem_rules AS SELECT * FROM _tandem_rules_arrow")
+    con.unregister("_tandem_rules_arrow")
+    contacts = sorted(n for n, rule in settings.sources.items() if rule.records == "contacts")
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_ids AS
+        SELECT CAST(row_number() OVER () AS BIGINT) AS nid, id_type AS t, id_value AS v
+        FROM (SELECT DISTINCT id_type, id_value FROM {IDENTIFIERS})
+        """,
+    )
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_mi AS
+        SELECT i.mid, n.nid FROM {IDENTIFIERS} i
+        JOIN _tandem_ids n ON n.t = i.id_type AND n.v = i.id_value
+        """,
+    )
+    # Shared: more than shared_above distinct user ids within one (non-contact) source.
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_shared AS
+        SELECT nid, max(users) AS users FROM (
+            SELECT mi.nid, m.source, count(DISTINCT m.user_id) AS users
+            FROM _tandem_mi mi JOIN {MESSAGES} m USING (mid)
+            JOIN _tandem_ids n USING (nid) JOIN _tandem_rules r USING (t)
+            WHERE r.shared_above IS NOT NULL AND m.user_id IS NOT NULL
+              AND NOT list_contains(?::VARCHAR[], m.source)
+            GROUP BY ALL
+        ) GROUP BY nid
+        """,
+        [contacts],
+    )
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _tandem_nodes AS
+        SELECT n.nid, n.t, n.v, r.priority, r.max_per_profile,
+            CASE WHEN NOT r.merge THEN 'off'
+                 WHEN s.users > r.shared_above THEN 'shared'
+                 ELSE 'merge' END AS status,
+            n.nid AS label, n.nid AS det_label
+        FROM _tandem_ids n JOIN _tandem_rules r USING (t) LEFT JOIN _tandem_shared s USING (nid)
+        """,
+    )
+    run(con, "DROP TABLE _tandem_ids")
+    run(con, "DROP TABLE _tandem_shared")
+    # Each message's anchor: its smallest mergeable node, else its smallest node.
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_anchor AS
+        SELECT m.mid, coalesce(min(mi.nid) FILTER (WHERE n.status = 'merge'),
+                               min(mi.nid)) AS anchor
+        FROM {MESSAGES} m LEFT JOIN _tandem_mi mi USING (mid) LEFT JOIN _tandem_nodes n USING (nid)
+        GROUP BY m.mid
+        """,
+    )
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _tandem_edges AS
+        SELECT DISTINCT x.anchor AS a, mi.nid AS b, least(na.priority, nb.priority) AS step
+        FROM _tandem_mi mi JOIN _tandem_anchor x USING (mid)
+        JOIN _tandem_nodes nb ON nb.nid = mi.nid JOIN _tandem_nodes na ON na.nid = x.anchor
+        WHERE nb.status = 'merge' AND na.status = 'merge' AND mi.nid <> x.anchor
+        """,
+    )
+    stats.rounds += components(con, "_tandem_edges", "_tandem_det")
+    run(
+        con,
+        """
+        UPDATE _tandem_nodes SET label = d.label, det_label = d.label FROM _tandem_det d
+        WHERE _tandem_nodes.nid = d.nid
+        """,
+    )
+    run(con, "DROP TABLE _tandem_det")
+    det_clusters = run(
+        con,
+        "SELECT count(DISTINCT coalesce(n.label, -x.mid)) FROM _tandem_anchor x "
+        "LEFT JOIN _tandem_nodes n ON n.nid = x.anchor",
+    )[0][0]
+    # Probabilistic matches join the user-id nodes of the two records.
+    _add_matches(con, matches)
+    stats.match_edges = run(con, "SELECT count(*) FROM _tandem_matches WHERE a IS NOT NULL")[0][0]
+    if stats.match_edges:
+        run(
+            con,
+            """
+            CREATE OR REPLACE TEMP TABLE _tandem_medges AS
+            SELECT DISTINCT na.label AS a, nb.label AS b FROM _tandem_matches m
+            JOIN _tandem_nodes na ON na.nid = m.a JOIN _tandem_nodes nb ON nb.nid = m.b
+            """,
+        )
+        stats.rounds += components(con, "_tandem_medges", "_tandem_mlab")
+        run(
+            con,
+            """
+            UPDATE _tandem_nodes SET label = l.label FROM _tandem_mlab l
+            WHERE _tandem_nodes.label = l.nid
+            """,
+        )
+        run(con, "DROP TABLE _tandem_medges")
+        run(con, "DROP TABLE _tandem_mlab")
+    # Limits per profile: components that break one are rebuilt rule by rule.
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _tandem_violating AS
+        SELECT DISTINCT label FROM (
+            SELECT label, t, any_value(max_per_profile) AS lim, count(*) AS n
+            FROM _tandem_nodes WHERE status = 'merge' AND max_per_profile IS NOT NULL
+            GROUP BY label, t
+        ) WHERE n > lim
+        """,
+    )
+    stats.limit_violations = run(con, "SELECT count(*) FROM _tandem_violating")[0][0]
+    pre_match_relabel = 0
+    if stats.limit_violations:
+        pre_match_relabel = _apply_limits(con, stats)
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _tandem_assign AS
+        SELECT x.mid, coalesce(n.label, -x.mid) AS cluster
+        FROM _tandem_anchor x LEFT JOIN _tandem_nodes n ON n.nid = x.anchor
+        """,
+    )
+    run(con, "UPDATE _tandem_matches SET accepted = false WHERE accepted IS NULL")
+    counts = run(
+        con,
+        """
+        SELECT (SELECT count(*) FROM _tandem_nodes),
+               (SELECT count(*) FROM _tandem_nodes WHERE status = 'shared'),
+               (SELECT count(*) FROM _tandem_nodes WHERE status = 'off'),
+               (SELECT count(*) FROM _tandem_nodes WHERE status = 'limit'),
+               (SELECT count(*) FROM _tandem_edges),
+               (SELECT count(DISTINCT cluster) FROM _tandem_assign),
+               (SELECT count(*) FROM _tandem_assign),
+               (SELECT count(*) FROM _tandem_matches WHERE a IS NOT NULL AND NOT accepted)
+        """,
+    )[0]
+    (
+        stats.nodes,
+        stats.shared,
+        stats.not_merging,
+        stats.limited,
+        stats.edges,
+        stats.clusters,
+        messages,
+        stats.match_edges_dropped,
+    ) = (int(v) for v in counts)
+    det_clusters += pre_match_relabel
+    stats.deterministic_merges = int(messages) - int(det_clusters)
+    stats.probabilistic_merges = max(int(det_clusters) - stats.clusters, 0)
+    stats.shared_by_type = {
+        str(t): int(n)
+        for t, n in run(
+            con, "SELECT t, count(*) FROM _tandem_nodes WHERE status = 'shared' GROUP BY t"
+        )
+    }
+    return stats
+
+
+def _add_matches(con: Any, matches: pa.Table | None) -> None:
+    if matches is None or matches.num_rows == 0:
+        matches = pa.table(
+            {
+                "left_key": pa.array([], pa.string()),
+                "right_key": pa.array([], pa.string()),
+                "match_weight": pa.array([], pa.float64()),
+                "match_probability": pa.array([], pa.float64()),
+            }
+        )
+    con.register("_tandem_matches_arrow", matches)
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _tandem_matches AS
+        SELECT m.left_key, m.right_key, CAST(m.match_weight AS DOUBLE) AS match_weight,
+               CAST(m.match_probability AS DOUBLE) AS match_probability,
+               na.nid AS a, nb.nid AS b, CAST(NULL AS BOOLEAN) AS accepted
+        FROM _tandem_matches_arrow m
+        LEFT JOIN _tandem_nodes na ON na.t = 'user_id' AND na.v = m.left_key
+        LEFT JOIN _tandem_nodes nb ON nb.t = 'user_id' AND nb.v = m.right_key
+        WHERE m.left_key <> m.right_key
+        """,
+    )
+    con.unregister("_tandem_matches_arrow")
+    run(
+        con,
+        "UPDATE _tandem_matches SET accepted = true WHERE a IS NOT NULL AND b IS NOT NULL",
+    )
+    run(con, "UPDATE _tandem_matches SET a = NULL WHERE b IS NULL")
+
+
+def _apply_limits(con: Any, stats: GraphStats) -> int:
+    """Rebuild the violating components rule by rule (see the module docstring). Returns how
+    many more components there are before the match step than the first pass counted."""
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _tl_nodes AS
+        SELECT nid, t, max_per_profile, det_label, nid AS c,
+               nid IN (SELECT anchor FROM _tandem_anchor) AS is_anchor
+        FROM _tandem_nodes
+        WHERE status = 'merge' AND label IN (SELECT label FROM _tandem_violating)
+        """,
+    )
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _tl_edges AS
+        SELECT a, b, step FROM _tandem_edges
+        WHERE a IN (SELECT nid FROM _tl_nodes) AND b IN (SELECT nid FROM _tl_nodes)
+        UNION ALL
+        SELECT a, b, ? AS step FROM _tandem_matches
+        WHERE accepted AND a IN (SELECT nid FROM _tl_nodes) AND b IN (SELECT nid FROM _tl_nodes)
+        """,
+        [MATCH_STEP],
+    )
+    run(con, "CREATE OR REPLACE TEMP TABLE _tl_dropped (a BIGINT, b BIGINT, step BIGINT)")
+    steps = [int(r[0]) for r in run(con, "SELECT DISTINCT step FROM _tl_edges ORDER BY 1 DESC")]
+    before_match = 0
+    for step in steps:
+        if step == MATCH_STEP:
+            before_match = _anchored_clusters(con, "c")
+        run(
+            con,
+            """
+            CREATE OR REPLACE TEMP TABLE _tl_step AS
+            SELECT e.a, e.b, ca.c AS ca, cb.c AS cb FROM _tl_edges e
+            JOIN _tl_nodes ca ON ca.nid = e.a JOIN _tl_nodes cb ON cb.nid = e.b
+            WHERE e.step = ?
+            """,
+            [step],
+        )
+        run(
+            con,
+            "CREATE OR REPLACE TEMP TABLE _tl_ce AS "
+            "SELECT DISTINCT ca AS a, cb AS b FROM _tl_step WHERE ca <> cb",
+        )
+        stats.rounds += components(con, "_tl_ce", "_tl_cand")
+        # candidate components that would break a limit
+        run(
+            con,
+            """
+            CREATE OR REPLACE TEMP TABLE _tl_bad AS
+            SELECT DISTINCT k FROM (
+                SELECT coalesce(x.label, n.c) AS k, n.t, any_value(n.max_per_profile) AS lim,
+                       count(*) AS cnt
+                FROM _tl_nodes n LEFT JOIN _tl_cand x ON x.nid = n.c
+                WHERE n.max_per_profile IS NOT NULL GROUP BY ALL
+            ) WHERE cnt > lim
+            """,
+        )
+        run(
+            con,
+            """
+            INSERT INTO _tl_dropped
+            SELECT s.a, s.b, ? FROM _tl_step s JOIN _tl_nodes n ON n.nid = s.a
+            LEFT JOIN _tl_cand x ON x.nid = n.c
+            WHERE s.ca <> s.cb AND coalesce(x.label, n.c) IN (SELECT k FROM _tl_bad)
+            """,
+            [step],
+        )
+        run(
+            con,
+            """
+            CREATE OR REPLACE TEMP TABLE _tl_ok AS
+            SELECT s.ca AS a, s.cb AS b FROM _tl_step s JOIN _tl_nodes n ON n.nid = s.a
+            LEFT JOIN _tl_cand x ON x.nid = n.c
+            WHERE s.ca <> s.cb AND coalesce(x.label, n.c) NOT IN (SELECT k FROM _tl_bad)
+            """,
+        )
+        stats.rounds += components(con, "_tl_ok", "_tl_new")
+        run(
+            con,
+            "UPDATE _tl_nodes SET c = x.label FROM _tl_new x WHERE _tl_nodes.c = x.nid",
+        )
+    if MATCH_STEP not in steps:
+        before_match = _anchored_clusters(con, "c")
+    first_pass = _anchored_clusters(con, "det_label")
+    # identifiers whose links were dropped (the weaker end of each dropped identifier edge)
+    run(
+        con,
+        """
+        UPDATE _tandem_nodes SET status = 'limit' WHERE nid IN (
+            SELECT CASE WHEN na.priority <= nb.priority THEN d.a ELSE d.b END
+            FROM _tl_dropped d JOIN _tandem_nodes na ON na.nid = d.a
+            JOIN _tandem_nodes nb ON nb.nid = d.b WHERE d.step <> ?)
+        """,
+        [MATCH_STEP],
+    )
+    run(
+        con,
+        """
+        UPDATE _tandem_matches SET accepted = false FROM _tl_dropped d
+        WHERE d.step = ? AND _tandem_matches.a = d.a AND _tandem_matches.b = d.b
+        """,
+        [MATCH_STEP],
+    )
+    run(
+        con,
+        "UPDATE _tandem_nodes SET label = n.c FROM _tl_nodes n WHERE _tandem_nodes.nid = n.nid",
+    )
+    for name in ("_tl_nodes", "_tl_edges", "_tl_dropped", "_tl_step", "_tl_ce", "_tl_cand"):
+        run(con, f"DROP TABLE IF EXISTS {name}")
+    for name in ("_tl_bad", "_tl_ok", "_tl_new", "_tandem_violating"):
+        run(con, f"DROP TABLE IF EXISTS {name}")
+    # The first pass counted the violating components' messages in `first_pass` components
+    # before matching; they are in `before_match` after the rebuild.
+    return before_match - first_pass
+
+
+def _anchored_clusters(con: Any, column: str) -> int:
+    """Distinct `column` values of the rebuilt nodes that anchor a message."""
+    return int(run(con, f"SELECT count(DISTINCT {column}) FROM _tl_nodes WHERE is_anchor")[0][0])
+
+
+# -- stable ids -------------------------------------------------------------------------------
+@dataclass
+class IdStats:
+    new: int = 0
+    """Clusters that got a new id."""
+    continued: int = 0
+    """Clusters that kept an id of the previous run."""
+    merged: int = 0
+    """Previous ids merged into an older one (recorded with merged_into / merged_at)."""
+    retired: int = 0
+    """Previous ids none of whose records remain (e.g. after an erasure); kept, not reused."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def assign_ids(lake: Lake, *, now: datetime, run_id: int) -> tuple[IdStats, pa.Table]:
+    """Give every cluster of `_tandem_assign` a customer id; writes the temporary table
+    `_tandem_cid` (cluster, customer_id) and returns the new content of `customer_ids`.
+
+    - Each id of the previous run goes to the new cluster holding most of its records (ties:
+      the cluster whose smallest (source, message id) is smallest): a split keeps the id on
+      the part with most of the old records, the other parts get new ids.
+    - A cluster that received several previous ids keeps the oldest (created first, then the
+      smallest id); the others are recorded as merged into it, at `now`.
+    - A cluster that received none gets a new id: `cus_` and 16 hex digits of the SHA-256 of
+      its smallest (source, message id); if that id was ever issued, of the same text with
+      `#<run>` appended. Ids are never reused.
+    """
+    con = lake.con.con
+    lake.raw("identities")
+    lake.raw("customer_ids")
+    run(
+        con,
+        "CREATE OR REPLACE TEMP TABLE _ti_prev AS "
+        "SELECT source, message_id, customer_id FROM lake_identities",
+    )
+    run(con, "CREATE OR REPLACE TEMP TABLE _ti_ids AS SELECT * FROM lake_customer_ids")
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ti_cl AS
+        SELECT a.cluster, min(m.source || chr(31) || m.message_id) AS key
+        FROM _tandem_assign a JOIN {MESSAGES} m USING (mid) GROUP BY a.cluster
+        """,
+    )
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ti_home AS
+        SELECT customer_id, cluster, created_at FROM (
+            SELECT o.customer_id, o.cluster, i.created_at,
+                   row_number() OVER (PARTITION BY o.customer_id ORDER BY o.n DESC, c.key) AS r
+            FROM (
+                SELECT a.cluster, p.customer_id, count(*) AS n
+                FROM _tandem_assign a JOIN {MESSAGES} m USING (mid)
+                JOIN _ti_prev p ON p.source = m.source AND p.message_id = m.message_id
+                GROUP BY ALL
+            ) o JOIN _ti_cl c USING (cluster)
+            JOIN _ti_ids i ON i.customer_id = o.customer_id AND i.merged_into IS NULL
+        ) WHERE r = 1
+        """,
+    )
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _ti_keep AS
+        SELECT cluster, customer_id FROM (
+            SELECT cluster, customer_id,
+                   row_number() OVER (PARTITION BY cluster ORDER BY created_at, customer_id) AS r
+            FROM _ti_home
+        ) WHERE r = 1
+        """,
+    )
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _ti_merged AS
+        SELECT h.customer_id, k.customer_id AS merged_into
+        FROM _ti_home h JOIN _ti_keep k USING (cluster) WHERE h.customer_id <> k.customer_id
+        """,
+    )
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _ti_new AS
+        SELECT cluster, CASE WHEN i.customer_id IS NULL THEN c.cid
+                             ELSE 'cus_' || left(sha256(c.key || '#' || ?), 16) END AS customer_id
+        FROM (SELECT cluster, key, 'cus_' || left(sha256(key), 16) AS cid FROM _ti_cl
+              WHERE cluster NOT IN (SELECT cluster FROM _ti_keep)) c
+        LEFT JOIN _ti_ids i ON i.customer_id = c.cid
+        """,
+        [str(run_id)],
+    )
+    clash = run(
+        con,
+        "SELECT count(*) FROM _ti_new n JOIN _ti_ids i USING (customer_id)",
+    )[0][0]
+    if clash:  # two SHA-256 prefixes colliding twice: not expected in this universe
+        raise RuntimeError("customer id collision; run tandem resolve again")
+    run(
+        con,
+        """
+        CREATE OR REPLACE TEMP TABLE _tandem_cid AS
+        SELECT cluster, customer_id FROM _ti_keep UNION ALL SELECT cluster, customer_id FROM _ti_new
+        """,
+    )
+    stats = IdStats()
+    stats.new, stats.continued, stats.merged, stats.retired = (
+        int(v)
+        for v in run(
+            con,
+            """
+            SELECT (SELECT count(*) FROM _ti_new), (SELECT count(*) FROM _ti_keep),
+                   (SELECT count(*) FROM _ti_merged),
+                   (SELECT count(*) FROM _ti_ids WHERE merged_into IS NULL
+                      AND customer_id IN (SELECT customer_id FROM _ti_prev)
+                      AND customer_id NOT IN (SELECT customer_id FROM _ti_home))
+            """,
+        )[0]
+    )
+    ids = con.sql(
+        """
+        SELECT i.customer_id, i.created_at, i.run,
+               coalesce(i.merged_into, m.merged_into) AS merged_into,
+               CASE WHEN m.merged_into IS NOT NULL AND i.merged_into IS NULL
+                    THEN $now ELSE i.merged_at END AS merged_at
+        FROM _ti_ids i LEFT JOIN _ti_merged m USING (customer_id)
+        UNION ALL
+        SELECT customer_id, $now, $run, NULL, NULL FROM _ti_new
+        ORDER BY customer_id
+        """,
+        params={"now": now, "run": run_id},
+    ).to_arrow_table()
+    for name in ("_ti_prev", "_ti_ids", "_ti_cl", "_ti_home", "_ti_keep", "_ti_merged", "_ti_new"):
+        run(con, f"DROP TABLE IF EXISTS {name}")
+    return stats, ids
+
+
+def identities_table(con: Any) -> pa.Table:
+    """The new `identities`: one row per message with its customer id."""
+    table: pa.Table = con.sql(
+        f"""
+        SELECT m.source, m.message_id, m.record_id, c.customer_id
+        FROM _tandem_assign a JOIN {MESSAGES} m USING (mid) JOIN _tandem_cid c USING (cluster)
+        ORDER BY c.customer_id, m.source, m.record_id, m.message_id
+        """
+    ).to_arrow_table()
+    return table
+
+
+def links_table(con: Any) -> pa.Table:
+    """The new `identity_links`: per customer, each identifier its records carry (kind
+    identifier, or ignored with the reason) and each probabilistic match (kind match, or
+    ignored when a limit dropped it)."""
+    table: pa.Table = con.sql(
+        f"""
+        WITH keyrec AS (
+            SELECT user_id AS key, arg_min(source, record_id) AS source, min(record_id) AS rid
+            FROM {MESSAGES}
+            WHERE user_id IN (SELECT left_key FROM _tandem_matches WHERE a IS NOT NULL
+                              UNION SELECT right_key FROM _tandem_matches WHERE a IS NOT NULL)
+            GROUP BY user_id
+        )
+        SELECT c.customer_id,
+               CASE WHEN n.status = 'merge' THEN 'identifier' ELSE 'ignored' END AS kind,
+               n.t AS id_type, n.v AS id_value,
+               count(DISTINCT (m.source, m.record_id)) AS records,
+               NULL AS left_source, NULL AS left_record_id,
+               NULL AS right_source, NULL AS right_record_id,
+               CAST(NULL AS DOUBLE) AS match_weight, CAST(NULL AS DOUBLE) AS match_probability,
+               CASE n.status WHEN 'shared' THEN 'shared' WHEN 'off' THEN 'not merging'
+                             WHEN 'limit' THEN 'limit' END AS reason
+        FROM _tandem_mi mi JOIN {MESSAGES} m USING (mid) JOIN _tandem_assign a USING (mid)
+        JOIN _tandem_cid c USING (cluster) JOIN _tandem_nodes n USING (nid)
+        GROUP BY c.customer_id, n.status, n.t, n.v
+        UNION ALL
+        SELECT c.customer_id, CASE WHEN x.accepted THEN 'match' ELSE 'ignored' END,
+               NULL, NULL, 2, l.source, l.rid, r.source, r.rid,
+               x.match_weight, x.match_probability,
+               CASE WHEN x.accepted THEN NULL ELSE 'limit' END
+        FROM _tandem_matches x JOIN _tandem_nodes n ON n.nid = x.a
+        JOIN (SELECT DISTINCT cluster, customer_id FROM _tandem_cid) c ON c.cluster = n.label
+        JOIN keyrec l ON l.key = x.left_key JOIN keyrec r ON r.key = x.right_key
+        ORDER BY 1, 2, 3, 4, 6, 7, 8, 9
+        """
+    ).to_arrow_table()
+    return table
+
+
+# -- explaining a customer --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Link:
+    """One row of `identity_links`."""
+
+    kind: str
+    id_type: str | None = None
+    id_value: str | None = None
+    records: int | None = None
+    left_source: str | None = None
+    left_record_id: str | None = None
+    right_source: str | None = None
+    right_record_id: str | None = None
+    match_weight: float | None = None
+    match_probability: float | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """One line for a person: why this link holds the customer together (or not)."""
+        if self.kind == "match":
+            return (
+                f"probabilistic match {self.left_source}:{self.left_record_id} ~ "
+                f"{self.right_source}:{self.right_record_id} (weight {self.match_weight:.2f}, "
+                f"probability {self.match_probability:.4f})"
+            )
+        if self.id_type is None:
+            return (
+                f"match {self.left_source}:{self.left_record_id} ~ "
+                f"{self.right_source}:{self.right_record_id} not used ({self.reason})"
+            )
+        if self.kind == "identifier":
+            return f"{self.id_type} {self.id_value} shared by {self.records} records"
+        return f"{self.id_type} {self.id_value} on {self.records} records, not used ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    customer_id: str
+    records: list[tuple[str, str]]
+    """(source, record_id) of every record of the customer."""
+    links: list[Link]
+    merged_ids: list[str]
+    """Older customer ids whose clusters were merged into this one (directly or in turn)."""
+    created_at: datetime | None = None
+    run: int | None = None
+
+
+def explain(lake: Lake, customer_id: str) -> Explanation:
+    """Why customer `customer_id` is one customer. NotFound for an unknown id, or for an id
+    merged into another (the message names it)."""
+    ids = lake.raw("customer_ids")
+    rows = ids.select("customer_id", "created_at", "run", "merged_into").to_pyarrow().to_pylist()
+    by_id = {r["customer_id"]: r for r in rows}
+    row = by_id.get(customer_id)
+    if row is None:
+        raise NotFound(
+            f"no customer {customer_id}",
+            detail="customer ids look like cus_0123456789abcdef; run `tandem resolve` first",
+        )
+    if row["merged_into"]:
+        final = row["merged_into"]
+        seen = {customer_id}
+        while by_id.get(final, {}).get("merged_into") and final not in seen:
+            seen.add(final)
+            final = by_id[final]["merged_into"]
+        raise NotFound(
+            f"customer {customer_id} was merged into {final}",
+            detail=f"see `tandem profile show {final}`",
+        )
+    children: dict[str, list[str]] = {}
+    for r in rows:
+        if r["merged_into"]:
+            children.setdefault(r["merged_into"], []).append(r["customer_id"])
+    merged: list[str] = []
+    todo = list(children.get(customer_id, []))
+    while todo:
+        cid = todo.pop()
+        if cid not in merged:
+            merged.append(cid)
+            todo.extend(children.get(cid, []))
+    identities = lake.raw("identities")
+    records = (
+        identities.filter(identities.customer_id == customer_id)
+        .select("source", "record_id")
+        .distinct()
+        .order_by(["source", "record_id"])
+        .to_pyarrow()
+    )
+    links = lake.raw("identity_links")
+    link_rows = (
+        links.filter(links.customer_id == customer_id).drop("customer_id").to_pyarrow().to_pylist()
+    )
+    order = {"match": 0, "identifier": 1, "ignored": 2}
+    link_list = sorted(
+        (Link(**r) for r in link_rows),
+        key=lambda x: (order.get(x.kind, 3), -(x.records or 0), x.id_type or "", x.id_value or ""),
+    )
+    return Explanation(
+        customer_id=customer_id,
+        records=list(
+            zip(records["source"].to_pylist(), records["record_id"].to_pylist(), strict=True)
+        ),
+        links=link_list,
+        merged_ids=sorted(merged),
+        created_at=row["created_at"],
+        run=row["run"],
+    )

@@ -1,0 +1,255 @@
+"""`resolve`: the whole identity resolution, from stored events to customers and profiles.
+
+Stages: identifiers (extract and normalise) -> matching (Splink, when enabled) -> graph
+(shared identifiers, components, limits) -> ids (stable customer ids) -> write (identities,
+identity_links, customer_ids: one overwrite commit each, after everything is computed, so a
+failure part-way leaves the previous run's tables) -> profiles.
+
+Each run is recorded as a `ResolutionRun` in the metadata store: `running`, then `done` with its
+counts, or `failed` with the error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from tandem.customers import identifiers as ids_mod
+from tandem.customers import identity
+from tandem.db.models.identity import ResolutionRun
+from tandem.errors import InvalidConfig, Problem
+from tandem.lake.derived import replace_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    from tandem.customers.matching import MatchingOptions
+    from tandem.workspace import Workspace
+
+STAGES = ("identifiers", "matching", "graph", "ids", "write", "profiles")
+"""The stages in order; `progress(stage, done, total)` is called as each one starts and at
+the end with done == total."""
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ResolveResult:
+    run: int
+    counts: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.run, **self.counts, "seconds": self.seconds}
+
+
+def matching_options(workspace: Workspace) -> MatchingOptions:
+    """`[identity.matching]` validated; InvalidConfig naming the key when it is not valid."""
+    from tandem.customers.matching import MatchingOptions
+
+    try:
+        return MatchingOptions.model_validate(workspace.settings.identity.matching)
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                err["msg"],
+                field=".".join(["identity", "matching", *(str(p) for p in err["loc"])]),
+            )
+            for err in exc.errors()
+        ]
+        raise InvalidConfig(
+            f"{workspace.root / 'tandem.toml'}: invalid [identity.matching] settings", problems
+        ) from None
+
+
+def resolve(
+    workspace: Workspace, *, progress: Progress | None = None, now: datetime | None = None
+) -> ResolveResult:
+    """Resolve every stored message to a customer and rebuild the profiles (see the module
+    docstring). Returns the run's id and counts."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    settings = workspace.settings.identity
+    options = matching_options(workspace)
+    with workspace.session() as session:
+        record = ResolutionRun(
+            started_at=now,
+            status="running",
+            settings={**settings.model_dump(mode="json"), "matching": options.model_dump()},
+        )
+        session.add(record)
+        session.flush()
+        run_id = int(record.id)
+    try:
+        result = _resolve(workspace, run_id, options, progress or _quiet, now)
+    except BaseException as exc:
+        with workspace.session() as session:
+            failed = session.get(ResolutionRun, run_id)
+            if failed is not None:
+                failed.status = "failed"
+                failed.finished_at = datetime.now(UTC)
+                failed.error = (getattr(exc, "message", None) or str(exc) or type(exc).__name__)[
+                    :2000
+                ]
+        raise
+    finally:
+        _drop_temporaries(workspace)
+    with workspace.session() as session:
+        done = session.get(ResolutionRun, run_id)
+        if done is not None:
+            done.status = "done"
+            done.finished_at = datetime.now(UTC)
+            done.counts = result.to_dict()
+    return result
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    del stage, done, total
+
+
+def _resolve(
+    workspace: Workspace,
+    run_id: int,
+    options: MatchingOptions,
+    progress: Progress,
+    now: datetime,
+) -> ResolveResult:
+    lake = workspace.lake
+    settings = workspace.settings.identity
+    con = lake.con.con
+    result = ResolveResult(run=run_id)
+    seconds = result.seconds
+    total = len(STAGES)
+
+    def stage(name: str) -> float:
+        progress(name, STAGES.index(name), total)
+        return time.perf_counter()
+
+    started = stage("identifiers")
+    extracted = ids_mod.extract(lake, settings)
+    seconds["identifiers"] = time.perf_counter() - started
+
+    started = stage("matching")
+    edges, match_stats = _match(workspace, options, extracted.messages)
+    seconds["matching"] = time.perf_counter() - started
+
+    started = stage("graph")
+    graph = identity.build_graph(con, settings, edges)
+    seconds["graph"] = time.perf_counter() - started
+
+    started = stage("ids")
+    id_stats, customer_ids = identity.assign_ids(lake, now=now, run_id=run_id)
+    identities = identity.identities_table(con)
+    links = identity.links_table(con)
+    seconds["ids"] = time.perf_counter() - started
+
+    started = stage("write")
+    replace_table(lake, "identities", identities)
+    replace_table(lake, "identity_links", links)
+    replace_table(lake, "customer_ids", customer_ids)
+    seconds["write"] = time.perf_counter() - started
+
+    started = stage("profiles")
+    from tandem.customers.profiles import build_profiles
+
+    profiles = build_profiles(workspace, now=now, run=run_id)
+    seconds["profiles"] = time.perf_counter() - started
+    progress("profiles", total, total)
+
+    result.counts = {
+        "records": extracted.records,
+        "messages": extracted.messages,
+        "identifiers": extracted.identifiers,
+        "distinct_identifiers": extracted.distinct_identifiers,
+        "invalid_identifiers": sum(extracted.invalid.values()),
+        "invalid_by_type": dict(sorted(extracted.invalid.items())),
+        "phones_fast_path": extracted.phones_fast_path,
+        "phones_parsed": extracted.phones_parsed,
+        "customers": graph.clusters,
+        "merges_deterministic": graph.deterministic_merges,
+        "merges_probabilistic": graph.probabilistic_merges,
+        "shared_identifiers": graph.shared,
+        "shared_by_type": graph.shared_by_type,
+        "not_merging_identifiers": graph.not_merging,
+        "limited_identifiers": graph.limited,
+        "limit_violations": graph.limit_violations,
+        "matches": graph.match_edges,
+        "matches_dropped": graph.match_edges_dropped,
+        "ids_new": id_stats.new,
+        "ids_continued": id_stats.continued,
+        "ids_merged": id_stats.merged,
+        "ids_retired": id_stats.retired,
+        "profiles": profiles.customers,
+        "label_rounds": graph.rounds,
+        "matching": match_stats,
+    }
+    for key in seconds:
+        seconds[key] = round(seconds[key], 3)
+    seconds["total"] = round(sum(seconds.values()), 3)
+    return result
+
+
+def _match(
+    workspace: Workspace, options: MatchingOptions, messages: int
+) -> tuple[pa.Table | None, dict[str, Any]]:
+    """Probabilistic edges between user ids (None when disabled or nothing to match)."""
+    if not options.enabled:
+        return None, {"enabled": False}
+    if messages == 0:
+        return None, {"enabled": True, "reason": "no messages"}
+    from tandem.customers.matching import match_records, person_records
+
+    lake = workspace.lake
+    ids_mod.run(
+        lake.con.con,
+        f"""
+        CREATE OR REPLACE TEMP VIEW _tandem_person_ids AS
+        SELECT m.user_id AS key, i.id_type, i.id_value
+        FROM {ids_mod.IDENTIFIERS} i JOIN {ids_mod.MESSAGES} m USING (mid)
+        WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
+        """,
+    )
+    records = person_records(
+        lake.events(),
+        lake.con.table("_tandem_person_ids"),
+        default_region=workspace.settings.identity.default_region,
+    )
+    result = match_records(lake.con, records, options, engine=workspace.settings.engine)
+    return result.edges, {"enabled": True, **_plain(result.stats)}
+
+
+def _plain(stats: dict[str, Any]) -> dict[str, Any]:
+    """The matching stats as JSON-able values."""
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        if isinstance(value, float):
+            out[key] = round(value, 6)
+        elif isinstance(value, (int, str, bool)) or value is None:
+            out[key] = value
+        elif isinstance(value, dict):
+            out[key] = _plain(value)
+        elif isinstance(value, (list, tuple)):
+            out[key] = [v if isinstance(v, (int, float, str, bool)) else str(v) for v in value]
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _drop_temporaries(workspace: Workspace) -> None:
+    """Drop the run's temporary tables from this thread's DuckDB connection."""
+    con = workspace.lake.con.con
+    rows = ids_mod.run(
+        con,
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_catalog = 'temp' "
+        "AND table_name LIKE '\\_tandem\\_%' ESCAPE '\\'",
+    )
+    for name, kind in rows:
+        what = "VIEW" if str(kind).upper() == "VIEW" else "TABLE"
+        ids_mod.run(con, f'DROP {what} IF EXISTS "{name}"')
