@@ -1,0 +1,176 @@
+"""build_profiles on a small, fully known lake: survivorship, identifiers, behaviour, orders,
+RFM, consent; lookups by id and identifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tandem.customers.profiles import (
+    Ambiguous,
+    NotResolved,
+    build_profiles,
+    find_customers,
+    get_profile,
+    parse_identifier,
+    profile_view,
+)
+from tandem.errors import InvalidValue, NotFound
+from tandem.workspace import Workspace
+from tests.customers.profile_data import NOW, build_lake
+
+
+@pytest.fixture
+def built(workspace: Workspace, tmp_path: Path) -> Workspace:
+    build_lake(workspace, tmp_path)
+    stats = build_profiles(workspace, now=NOW, run=1)
+    assert (stats.customers, stats.with_orders, stats.revenue) == (4, 3, 680.5)
+    return workspace
+
+
+def profile(ws: Workspace, customer_id: str) -> dict[str, Any]:
+    found = get_profile(ws.lake, customer_id)
+    assert found is not None
+    return found
+
+
+def test_golden_traits_follow_source_priority_then_recency(built: Workspace) -> None:
+    a = profile(built, "cus_a")
+    # crm (kind crm) beats the newer web value; web's city is the only one
+    assert a["first_name"] == "Ann" and a["last_name"] == "Lee"
+    assert a["traits"]["firstName"] == "Ann"
+    assert a["trait_sources"]["firstName"] == "crm"
+    assert a["traits"]["city"] == "Leeds" and a["trait_sources"]["city"] == "web"
+    assert a["email"] == "ann@x.example"  # the crm value, trimmed and lower-cased
+    assert a["phone"] == "+447970231820"  # E.164
+    b = profile(built, "cus_b")
+    assert (b["first_name"], b["last_name"]) == ("Bob", "Stone")  # split from `name`
+    assert b["phone"] == "+447826298616"
+    d = profile(built, "cus_d")
+    assert d["first_name"] is None and d["last_name"] == "Dee"  # an empty value never wins
+    assert "firstName" not in d["traits"]
+
+
+def test_source_priority_setting_changes_the_winner(built: Workspace) -> None:
+    built.settings.profiles.source_priority = ["web"]
+    build_profiles(built, now=NOW, run=2)
+    a = profile(built, "cus_a")
+    assert a["traits"]["firstName"] == "Annie" and a["trait_sources"]["firstName"] == "web"
+    assert a["first_name"] == "Annie"
+
+
+def test_identifiers_and_behaviour(built: Workspace) -> None:
+    a = profile(built, "cus_a")
+    assert a["identifiers"] == {
+        "anonymous_id": ["anon-1"],
+        "email": ["ann@x.example"],
+        "phone": ["+447970231820"],
+        "user_id": ["crm:C1", "hv-1"],
+    }
+    assert a["events"] == 6 and a["records"] == 1
+    assert a["events_by_type"] == {"identify": 2, "page": 1, "track": 3}
+    assert a["events_by_channel"] == {"crm": 1, "web": 5}
+    assert a["sources"] == ["crm", "web"]
+    assert a["first_seen"].isoformat() == "2026-01-01T00:00:00+00:00"
+    assert a["last_seen"].isoformat() == "2026-06-01T00:00:00+00:00"
+    c = profile(built, "cus_c")
+    assert c["identifiers"] == {"anonymous_id": ["anon-3"]} and c["traits"] == {}
+
+
+def test_orders_and_rfm(built: Workspace) -> None:
+    a, b, c, d = (profile(built, f"cus_{x}") for x in "abcd")
+    assert (a["orders"], a["revenue"]) == (2, 150.5)  # O1 sent twice counts once
+    assert a["first_order_at"].isoformat() == "2026-03-02T10:00:00+00:00"
+    assert (a["recency_days"], a["frequency"], a["monetary"]) == (30, 2, 150.5)
+    assert (b["orders"], b["revenue"], b["recency_days"]) == (1, 20.0, 141)
+    assert (d["orders"], d["revenue"], d["recency_days"]) == (2, 510.0, 61)
+    # quintiles over the three customers with orders; ties share the lower score
+    assert (a["r_score"], a["f_score"], a["m_score"], a["rfm"]) == (5, 3, 3, "533")
+    assert d["rfm"] == "335" and b["rfm"] == "111"
+    assert (c["orders"], c["revenue"], c["recency_days"], c["rfm"]) == (0, 0.0, None, None)
+    assert c["r_score"] is None
+
+
+def test_order_settings(built: Workspace) -> None:
+    built.settings.profiles.order_events = ["Nothing"]
+    stats = build_profiles(built, now=NOW, run=2)
+    assert (stats.with_orders, stats.revenue) == (0, 0.0)
+    built.settings.profiles.order_events = ["Order Completed"]
+    built.settings.profiles.order_id_property = "none"  # every message is its own order
+    assert build_profiles(built, now=NOW, run=3).revenue == 780.5
+
+
+def test_consent_is_the_latest_statement(built: Workspace) -> None:
+    a = profile(built, "cus_a")
+    assert a["marketing_opt_in"] is False  # crm said yes in January, the web no in March
+    assert a["consent"]["marketingOptIn"]["given"] is False
+    assert a["consent"]["marketingOptIn"]["source"] == "web"
+    d = profile(built, "cus_d")
+    assert d["marketing_opt_in"] is True and d["consent"]["subscribed"]["given"] is True
+    assert profile(built, "cus_b")["marketing_opt_in"] is None
+
+
+def test_parse_identifier() -> None:
+    assert parse_identifier(" Jo@X.example ").id_type == "email"
+    assert parse_identifier("Jo@X.example").values == ("Jo@X.example", "jo@x.example")
+    phone = parse_identifier("07970 231820")
+    assert phone.id_type == "phone" and "+447970231820" in phone.values
+    assert parse_identifier("@Ann").values == ("@Ann", "ann")
+    assert parse_identifier("crm:C1") == parse_identifier("crm:C1")
+    assert parse_identifier("crm:C1").id_type == "user_id"
+    assert parse_identifier("email:A@B.example").values == ("A@B.example", "a@b.example")
+    assert parse_identifier("cus_123").id_type == "customer_id"
+    with pytest.raises(InvalidValue, match="empty"):
+        parse_identifier("  ")
+
+
+def test_find_customers(built: Workspace) -> None:
+    lake = built.lake
+    assert find_customers(lake, "ANN@x.example").customer_ids == ["cus_a"]
+    assert find_customers(lake, "+44 7970 231820").customer_ids == ["cus_a"]
+    assert find_customers(lake, "hv-4").customer_ids == ["cus_d"]
+    assert find_customers(lake, "cus_b").customer_ids == ["cus_b"]
+    merged = find_customers(lake, "cus_old")
+    assert (merged.customer_ids, merged.merged_from) == (["cus_a"], "cus_old")
+    assert find_customers(lake, "nobody@x.example").customer_ids == []
+    # a substring of an identifier is not a match
+    assert find_customers(lake, "hv-").customer_ids == []
+
+
+def test_profile_view_explains_and_fails_clearly(built: Workspace, workspace: Workspace) -> None:
+    view = profile_view(built, "hv-1")
+    assert view["customer_id"] == "cus_a" and view["profile"]["first_name"] == "Ann"
+    explained = view["explanation"]
+    assert ["crm", "C1"] in explained["records"] and explained["merged_ids"] == ["cus_old"]
+    shared = [link for link in explained["links"] if link["kind"] == "identifier"]
+    assert {(x["id_type"], x["id_value"], x["records"]) for x in shared} == {
+        ("email", "ann@x.example", 2),
+        ("anonymous_id", "anon-1", 2),
+    }
+    d = profile_view(built, "cus_d")["explanation"]["links"]
+    assert d[0]["kind"] == "match" and d[0]["match_weight"] == 12.5
+    assert profile_view(built, "cus_old")["merged_from"] == "cus_old"
+    with pytest.raises(NotFound, match="no customer has that email"):
+        profile_view(built, "zed@x.example")
+
+
+def test_ambiguous_identifier(built: Workspace) -> None:
+    # a second customer holding the same email (written by hand as a resolution might)
+    from tests.customers.profile_data import CUSTOMER_OF, write_resolution
+
+    CUSTOMER_OF["w1"] = "cus_e"
+    try:
+        write_resolution(built)
+        build_profiles(built, now=NOW, run=2)
+    finally:
+        CUSTOMER_OF["w1"] = "cus_a"
+    with pytest.raises(Ambiguous, match="belongs to 2 customers: cus_a, cus_e"):
+        profile_view(built, "ann@x.example")
+
+
+def test_nothing_resolved(make_workspace: Any) -> None:
+    ws = make_workspace("empty")
+    with pytest.raises(NotResolved, match="no profiles yet"):
+        profile_view(ws, "cus_a")
