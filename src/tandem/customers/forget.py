@@ -25,6 +25,7 @@ never a value. Deleted rows stay in older Delta versions until their files are v
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -239,10 +240,20 @@ def _has_rows(lake: Lake, name: str) -> bool:
 
 
 def _values_table(values: list[str]) -> pa.Table:
+    """The values with `needle`, the lower-case value to look for in JSON text, and `pattern`,
+    a regular expression for it as a whole JSON string (spaces inside the quotes allowed)."""
+    lowered = [v.lower() for v in values]
     return pa.table(
         {
             "value": pa.array(values, pa.string()),
-            "needle": pa.array([json.dumps(v.lower(), ensure_ascii=False) for v in values]),
+            "needle": pa.array(lowered, pa.string()),
+            "pattern": pa.array(
+                [
+                    r'"\s*' + re.escape(json.dumps(v, ensure_ascii=False)[1:-1]) + r'\s*"'
+                    for v in lowered
+                ],
+                pa.string(),
+            ),
         }
     )
 
@@ -302,7 +313,8 @@ WITH seed AS (
     SELECT DISTINCT e.source, e.message_id, e.user_id, e.anonymous_id
     FROM lake_events AS e JOIN _tf_values AS v
       ON e.user_id = v.value OR e.anonymous_id = v.value OR e.previous_id = v.value
-      OR contains(lower(e.traits), v.needle) OR contains(lower(e.context), v.needle)
+      OR (contains(lower(e.traits), v.needle) AND regexp_matches(lower(e.traits), v.pattern))
+      OR (contains(lower(e.context), v.needle) AND regexp_matches(lower(e.context), v.pattern))
 ),
 shared_anonymous AS (
     SELECT anonymous_id FROM lake_events WHERE anonymous_id IS NOT NULL

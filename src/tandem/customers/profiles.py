@@ -434,7 +434,7 @@ def profiles_version(lake: Lake) -> int:
 def get_profile(lake: Lake, customer_id: str) -> dict[str, Any] | None:
     """The profile of `customer_id` as a dict (JSON columns parsed), or None."""
     dataset = _READER.dataset(lake)
-    rows = dataset.to_table(filter=pds.field("customer_id") == customer_id).to_pylist()
+    rows = dataset.to_table(filter=_equals("customer_id", customer_id)).to_pylist()
     if not rows:
         return None
     return _decode(rows[0])
@@ -573,7 +573,7 @@ def _customer_id(lake: Lake, value: str) -> tuple[str | None, str | None]:
     current, merged_from = value, None
     for _ in range(100):  # a chain of merges; ids are never reused, so it ends
         rows = ids.to_table(
-            columns=["customer_id", "merged_into"], filter=pds.field("customer_id") == current
+            columns=["customer_id", "merged_into"], filter=_equals("customer_id", current)
         ).to_pylist()
         if not rows:
             return None, None
@@ -644,3 +644,9 @@ def explanation(lake: Lake, customer_id: str) -> dict[str, Any]:
         "links": links,
         "merged_ids": list(explained.merged_ids),
     }
+
+
+def _equals(column: str, value: str) -> pds.Expression:
+    """`column == value` for a dataset filter. The cast: files rewritten by a Delta merge (an
+    erasure) store strings as string_view, which does not compare with a string literal."""
+    return pds.field(column).cast(pa.string()) == value

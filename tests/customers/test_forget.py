@@ -1,0 +1,126 @@
+"""tandem forget's domain: after an erasure the person's values are in no lake table's current
+version, other people are untouched, and the erasure log holds no value."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pytest
+from sqlalchemy import select
+
+from tandem.customers.forget import forget, plan_forget
+from tandem.customers.profiles import build_profiles, get_profile
+from tandem.db.models.identity import Erasure
+from tandem.errors import NotFound
+from tandem.lake.schema import SCHEMAS
+from tandem.workspace import Workspace
+from tests.customers.profile_data import NOW, build_lake
+
+ANN = ("ann@x.example", "crm:C1", "hv-1", "anon-1", "07970 231820", "+447970231820", "Leeds")
+
+
+def occurrences(ws: Workspace, values: tuple[str, ...]) -> dict[str, int]:
+    """How many cells of each lake table's current version contain one of `values`
+    (case-insensitive), over every string column."""
+    hits: dict[str, int] = {}
+    for name in SCHEMAS:
+        table = ws.lake.table(name).to_pyarrow_table()
+        count = 0
+        for column in table.columns:
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                lowered = pc.utf8_lower(column)
+                for value in values:
+                    count += int(pc.sum(pc.match_substring(lowered, value.lower())).as_py() or 0)
+        hits[name] = count
+    return hits
+
+
+@pytest.fixture
+def built(workspace: Workspace, tmp_path: Path) -> Workspace:
+    build_lake(workspace, tmp_path)
+    build_profiles(workspace, now=NOW, run=1)
+    return workspace
+
+
+def test_forget_erases_a_resolved_person_everywhere(built: Workspace) -> None:
+    before = occurrences(built, ANN)
+    assert before["events"] > 0 and before["quarantine"] > 0 and before["profiles"] > 0
+    plan = plan_forget(built, "ANN@X.example")
+    assert plan.summary() == {
+        "identifier_type": "email",
+        "resolved": True,
+        "customers": 1,
+        "events": 6,
+        "quarantine": 1,
+    }
+    result = forget(built, plan)
+    assert result.rows == {
+        "events": 6,
+        "quarantine": 1,
+        "identities": 6,
+        "identity_links": 2,
+        "profiles": 1,
+        "customer_ids": 2,  # cus_a and cus_old, merged into it
+    }
+    assert occurrences(built, ANN) == dict.fromkeys(SCHEMAS, 0)
+    # everyone else is still there
+    assert built.lake.events().count().to_pyarrow().as_py() == 12 - 6
+    assert get_profile(built.lake, "cus_b") is not None
+    assert get_profile(built.lake, "cus_a") is None
+    with built.session() as session:
+        erasure = session.scalars(select(Erasure)).one()
+        logged = json.dumps(
+            [erasure.requested_by, erasure.identifier_type, erasure.customers, erasure.rows]
+        )
+    assert erasure.identifier_type == "email" and erasure.customers == 1
+    assert erasure.rows["events"] == 6
+    assert not any(v.lower() in logged.lower() for v in ANN)
+
+
+def test_forget_finds_messages_stored_after_resolution(built: Workspace, tmp_path: Path) -> None:
+    late = tmp_path / "late.ndjson"
+    late.write_text(
+        json.dumps(
+            {
+                "messageId": "late1",
+                "type": "track",
+                "event": "Product Viewed",
+                "userId": "someone-new",
+                "timestamp": "2026-06-20T00:00:00Z",
+                "context": {"traits": {"email": "ann@x.example"}},
+            }
+        )
+        + "\n"
+    )
+    from tandem.customers.ingest import ingest_file
+
+    ingest_file(built.lake, late, source="web")
+    result = forget(built, plan_forget(built, "hv-1"))
+    assert result.rows["events"] == 7
+    assert occurrences(built, ANN)["events"] == 0
+
+
+def test_forget_before_any_resolution(workspace: Workspace, tmp_path: Path) -> None:
+    build_lake(workspace, tmp_path)
+    for name in ("identities", "identity_links", "customer_ids"):  # as if never resolved
+        from tandem.lake.derived import replace_table
+
+        replace_table(workspace.lake, name, SCHEMAS[name].empty_table())
+    plan = plan_forget(workspace, "ann@x.example")
+    # the crm record is found by its padded, upper-case email (" ANN@X.EXAMPLE ")
+    assert (plan.resolved, plan.messages.num_rows) == (False, 6)
+    assert plan.quarantine.num_rows == 1
+    result = forget(workspace, plan, vacuum=True)
+    assert result.rows["events"] == 6 and result.vacuumed_files and result.vacuumed_files > 0
+    left = occurrences(workspace, ("ann@x.example", "hv-1", "anon-1"))
+    assert left["events"] == 0 and left["quarantine"] == 0
+
+
+def test_unknown_identifier_is_not_found(built: Workspace) -> None:
+    with pytest.raises(NotFound, match="no customer, event or quarantined row carries that"):
+        plan_forget(built, "nobody@nowhere.example")
+    with built.session() as session:
+        assert session.scalars(select(Erasure)).all() == []
