@@ -99,26 +99,11 @@ def _print_view(view: dict[str, Any]) -> None:
 
 
 def _print_explanation(explained: dict[str, Any]) -> None:
-    links = Table("why", "detail", "records", title="Why these records are one customer")
+    links = Table("kind", "why", title="Why these records are one customer")
     for link in explained["links"]:
-        kind = link["kind"]
-        if kind == "match":
-            detail = (
-                f"{link['left_source']}:{link['left_record_id']} ~ "
-                f"{link['right_source']}:{link['right_record_id']} (weight "
-                f"{link['match_weight']:.2f}, probability {link['match_probability']:.4f})"
-            )
-            links.add_row("probabilistic match", detail, "2")
-        elif kind == "ignored":
-            links.add_row(
-                f"ignored shared {link['id_type']}",
-                str(link["id_value"]),
-                str(link["records"] or "-"),
-            )
-        else:
-            links.add_row(f"shared {link['id_type']}", str(link["id_value"]), str(link["records"]))
+        links.add_row(link["kind"], link["why"])
     if not explained["links"]:
-        links.add_row("single record", "nothing was merged", "1")
+        links.add_row("-", "nothing was merged")
     console.print(links)
     if explained["merged_ids"]:
         console.print(f"older ids merged into it: {', '.join(explained['merged_ids'])}")

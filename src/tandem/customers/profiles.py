@@ -29,7 +29,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -635,10 +635,7 @@ def explanation(lake: Lake, customer_id: str) -> dict[str, Any]:
     from tandem.customers import identity
 
     explained = identity.explain(lake, customer_id)
-    links = [
-        asdict(link) if is_dataclass(link) and not isinstance(link, type) else dict(link)
-        for link in explained.links
-    ]
+    links = [{**asdict(link), "why": link.describe()} for link in explained.links]
     return {
         "records": [list(r) for r in explained.records],
         "links": links,
