@@ -60,7 +60,7 @@ def _print_view(view: dict[str, Any]) -> None:
         ("email", p["email"]),
         ("phone", p["phone"]),
         ("sources", ", ".join(p["sources"] or [])),
-        ("records", p["records"]),
+        ("mapped records", p["records"]),
         ("events", p["events"]),
         ("first seen", p["first_seen"]),
         ("last seen", p["last_seen"]),
@@ -68,7 +68,7 @@ def _print_view(view: dict[str, Any]) -> None:
         ("RFM", _rfm(p)),
         ("marketing", _consent(p["marketing_opt_in"])),
     ):
-        console.print(f"{label + ':':<12}{value if value is not None else '-'}", markup=False)
+        console.print(f"{label + ':':<16}{value if value is not None else '-'}", markup=False)
 
     traits = Table("trait", "value", "source", title="Golden traits")
     for key, value in p["traits"].items():
@@ -107,7 +107,7 @@ def _print_explanation(explained: dict[str, Any]) -> None:
     console.print(links)
     if explained["merged_ids"]:
         console.print(f"older ids merged into it: {', '.join(explained['merged_ids'])}")
-    console.print(f"records: {len(explained['records'])}", markup=False)
+    console.print(f"records and messages: {len(explained['records'])}", markup=False)
 
 
 def _rfm(p: dict[str, Any]) -> str:
