@@ -20,10 +20,15 @@ other           externalIds of type other
 ==============  ==========================================================================
 
 Normalisation: emails trimmed and lower-cased, valid only with exactly one `@` and text on both
-sides; handles without a leading `@`, lower-cased; phones to E.164. Phones already written as
-E.164 (once spaces, dots, dashes and brackets are removed) are taken by a SQL fast path; every
-other *distinct* raw phone goes through `phonenumbers` (parsed with `identity.default_region`,
-kept only when `is_valid_number`). Invalid values are not identifiers: they are counted.
+sides; handles without a leading `@`, lower-cased; phones to E.164. Phones are normalised once per
+*distinct* raw value, spaces, dots, dashes, slashes and brackets removed, by two SQL fast paths
+and then `phonenumbers`: (1) a value already in E.164 shape (`+` and 7-15 digits) is kept as it
+is; (2) a national number of `identity.default_region` (its national prefix followed by a number
+matching the region's general pattern, both from phonenumbers' metadata) becomes `+<country
+code><number>`; (3) anything else is parsed by `phonenumbers.parse(value, default_region)` and
+kept only when `is_valid_number`. Parsing costs ~0.1 ms a value, hence the fast paths (they
+check the shape, not the number ranges `is_valid_number` knows). Invalid values are not
+identifiers: they are counted.
 
 The record id of a message is `context.tandem.recordId` (mapped records, see
 customers/mapping.py), else its message id.
@@ -66,7 +71,7 @@ class IdentifierStats:
     invalid: dict[str, int] = field(default_factory=dict)
     """Invalid occurrences per type (an email without one @, a phone that is no number)."""
     phones_fast_path: int = 0
-    """Distinct phones already in E.164 (SQL)."""
+    """Distinct phones normalised in SQL (already E.164, or national numbers of the region)."""
     phones_parsed: int = 0
     """Distinct phones normalised by phonenumbers."""
 
@@ -168,9 +173,19 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
         FROM (SELECT DISTINCT v AS raw FROM _tandem_raw_ids WHERE t = 'phone')
         """,
     )
-    slow = con.sql(
-        f"SELECT raw FROM _tandem_phones WHERE NOT regexp_full_match(compact, '{_E164}')"
-    ).to_arrow_table()
+    national, calling_code = _national_pattern(settings.default_region)
+    run(
+        con,
+        f"""
+        UPDATE _tandem_phones SET compact = CASE
+            WHEN regexp_full_match(compact, '{_E164}') THEN compact
+            WHEN ? IS NOT NULL AND regexp_full_match(compact, ?)
+                THEN '+' || ? || substr(compact, ? + 1)
+            END
+        """,
+        [national, national or "", calling_code, len(_national_prefix(settings.default_region))],
+    )
+    slow = con.sql("SELECT raw FROM _tandem_phones WHERE compact IS NULL").to_arrow_table()
     raws = slow.column("raw").to_pylist()
     normalised = [_e164(raw, settings.default_region) for raw in raws]
     con.register("_tandem_parsed_phones", pa.table({"raw": raws, "e164": normalised}))
@@ -179,10 +194,9 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
     stats.phones_fast_path = int(fast) - len(raws)
     run(
         con,
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _tandem_phone_map AS
-        SELECT p.raw, CASE WHEN regexp_full_match(p.compact, '{_E164}') THEN p.compact
-                           ELSE s.e164 END AS v
+        SELECT p.raw, coalesce(p.compact, s.e164) AS v
         FROM _tandem_phones p LEFT JOIN _tandem_parsed_phones s USING (raw)
         """,
     )
@@ -243,6 +257,26 @@ def identifiers(lake: Lake, settings: IdentitySettings) -> ir.Table:
         """,
     )
     return con.table("_tandem_identifier_view")
+
+
+def _national_prefix(region: str) -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return str(metadata.national_prefix or "") if metadata is not None else ""
+
+
+def _national_pattern(region: str) -> tuple[str | None, str]:
+    """A regular expression for `region`'s national numbers written with the national prefix
+    (phonenumbers' own metadata: the prefix and the region's general number pattern), and the
+    region's calling code. None when the region has no national prefix."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    code = str(phonenumbers.country_code_for_region(region))
+    prefix = _national_prefix(region)
+    if metadata is None or not prefix or metadata.general_desc is None:
+        return None, code
+    pattern = metadata.general_desc.national_number_pattern
+    if not pattern:
+        return None, code
+    return f"{prefix}(?:{pattern})", code
 
 
 def normalise_phone(raw: str, region: str) -> str | None:

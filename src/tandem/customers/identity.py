@@ -10,7 +10,8 @@ The graph
     joined to the message's *anchor* (its first identifier usable for merging), a star per
     message. Identifiers not usable for merging (type with `merge = false`, or *shared*: seen
     within one source with more than `shared_above` distinct user ids, sources whose records
-    are `contacts` not counting) are kept but join nothing. Probabilistic matches join the
+    are `contacts` not counting; sources that send the same user ids, like web and app with
+    the shop's account ids, count as one) are kept but join nothing. Probabilistic matches join the
     user-id nodes of the two matched records.
 
 Components
@@ -32,15 +33,17 @@ Stable ids
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from tandem.config import IdentitySettings
 from tandem.customers.identifiers import IDENTIFIERS, MESSAGES, run
-from tandem.errors import NotFound
+from tandem.errors import InvalidValue, NotFound
 
 if TYPE_CHECKING:
     from tandem.lake.store import Lake
@@ -192,14 +195,17 @@ def build_graph(
         JOIN _tandem_ids n ON n.t = i.id_type AND n.v = i.id_value
         """,
     )
-    # Shared: more than shared_above distinct user ids within one (non-contact) source.
+    # Shared: more than shared_above distinct user ids within one user-id namespace (sources
+    # that send the same user ids, e.g. web and app with shop account ids), contacts left out.
+    _namespaces(con)
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_shared AS
         SELECT nid, max(users) AS users FROM (
-            SELECT mi.nid, m.source, count(DISTINCT m.user_id) AS users
+            SELECT mi.nid, s.namespace, count(DISTINCT m.user_id) AS users
             FROM _tandem_mi mi JOIN {MESSAGES} m USING (mid)
+            JOIN _tandem_sources s ON s.source = m.source
             JOIN _tandem_ids n USING (nid) JOIN _tandem_rules r USING (t)
             WHERE r.shared_above IS NOT NULL AND m.user_id IS NOT NULL
               AND NOT list_contains(?::VARCHAR[], m.source)
@@ -337,6 +343,42 @@ def build_graph(
         )
     }
     return stats
+
+
+def _namespaces(con: Any) -> None:
+    """`_tandem_sources` (source, namespace): sources joined when they send a same user id
+    (connected components over the few sources)."""
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_sources AS
+        SELECT source, CAST(row_number() OVER (ORDER BY source) AS BIGINT) AS namespace
+        FROM (SELECT DISTINCT source FROM {MESSAGES})
+        """,
+    )
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_source_pairs AS
+        WITH us AS (
+            SELECT DISTINCT m.user_id, s.namespace AS sid FROM {MESSAGES} m
+            JOIN _tandem_sources s USING (source) WHERE m.user_id IS NOT NULL
+        )
+        SELECT DISTINCT a, b FROM (
+            SELECT min(sid) OVER (PARTITION BY user_id) AS a, sid AS b FROM us
+        ) WHERE a <> b
+        """,
+    )
+    components(con, "_tandem_source_pairs", "_tandem_source_labels")
+    run(
+        con,
+        """
+        UPDATE _tandem_sources SET namespace = l.label FROM _tandem_source_labels l
+        WHERE _tandem_sources.namespace = l.nid
+        """,
+    )
+    run(con, "DROP TABLE _tandem_source_pairs")
+    run(con, "DROP TABLE _tandem_source_labels")
 
 
 def _add_matches(con: Any, matches: pa.Table | None) -> None:
@@ -792,3 +834,49 @@ def explain(lake: Lake, customer_id: str) -> Explanation:
         created_at=row["created_at"],
         run=row["run"],
     )
+
+
+# -- export -----------------------------------------------------------------------------------
+EXPORT_FORMATS = (".csv", ".parquet")
+
+
+def export_identities(lake: Lake, out: Path) -> int:
+    """Write `source, record_id, customer_id` (one row per record) to `out` (.csv or .parquet),
+    atomically (a temporary file renamed into place). Returns the number of rows."""
+    import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    suffix = out.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise InvalidValue(
+            f"cannot export identities to {out.name}: use a .csv or .parquet file",
+            field="out",
+        )
+    ids = lake.raw("customer_ids")
+    if ids.count().to_pyarrow().as_py() == 0:
+        raise NotFound(
+            "no identities yet: nothing has been resolved in this workspace",
+            detail="run `tandem resolve` first",
+        )
+    identities = lake.raw("identities")
+    table = (
+        identities.select("source", "record_id", "customer_id")
+        .distinct()
+        .order_by(["source", "record_id", "customer_id"])
+        .to_pyarrow()
+    )
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidValue(f"cannot write {out}: folder {folder} does not exist", field="out")
+    tmp = folder / f".{out.name}.{os.getpid()}.tmp"
+    try:
+        if suffix == ".csv":
+            pacsv.write_csv(table, tmp)
+        else:
+            pq.write_table(table, tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise InvalidValue(f"cannot write {out}: {exc.strerror or exc}", field="out") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return int(table.num_rows)
