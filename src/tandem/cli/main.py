@@ -19,6 +19,7 @@ from tandem.cli import (
     ownership,
     profile,
     report,
+    resolve,
     serve,
     sources,
     survey,
@@ -104,6 +105,7 @@ report.register(app)
 sources.register(app)
 ingest.register(app)
 profile.register(app)
+resolve.register(app)
 app.add_typer(users.app, name="users")
 
 
