@@ -361,7 +361,8 @@ consent AS (
     SELECT customer_id,
            to_json(map_from_entries(list(struct_pack(
                k := key,
-               v := struct_pack(given := given, source := source, at := "timestamp")
+               v := struct_pack(given := given, source := source, at := strftime(
+                   timezone('UTC', "timestamp"), '%Y-%m-%dT%H:%M:%S.%fZ'))
            ) ORDER BY key)))::VARCHAR AS consent,
            arg_max(given, "timestamp") AS marketing_opt_in
     FROM consent_latest GROUP BY customer_id
@@ -598,7 +599,7 @@ class Ambiguous(Conflict):
     error = "ambiguous_identifier"
 
 
-def profile_view(workspace: Workspace, text: str) -> dict[str, Any]:
+def profile_view(workspace: Workspace, text: str, *, explain: bool = True) -> dict[str, Any]:
     """Everything `tandem profile show` and `GET /api/customers/{id}` show about the customer
     `text` names: the profile (JSON columns parsed) and the explanation of its merges."""
     lake = workspace.lake
@@ -625,7 +626,7 @@ def profile_view(workspace: Workspace, text: str) -> dict[str, Any]:
         "customer_id": customer_id,
         "merged_from": found.merged_from,
         "profile": profile,
-        "explanation": explanation(lake, customer_id),
+        "explanation": explanation(lake, customer_id) if explain else None,
     }
 
 
@@ -647,3 +648,49 @@ def _equals(column: str, value: str) -> pds.Expression:
     """`column == value` for a dataset filter. The cast: files rewritten by a Delta merge (an
     erasure) store strings as string_view, which does not compare with a string literal."""
     return pds.field(column).cast(pa.string()) == value
+
+
+SUMMARY_COLUMNS = (
+    "customer_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "sources",
+    "events",
+    "orders",
+    "revenue",
+    "rfm",
+    "last_seen",
+)
+
+
+def list_profiles(
+    lake: Lake,
+    *,
+    readable_sources: list[str] | None = None,
+    customer_ids: list[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, one page of profile summaries) ordered by customer id: only profiles whose
+    sources are all in `readable_sources` (None: all), and among `customer_ids` if given."""
+    lake.raw(PROFILES)
+    where, params = ["TRUE"], []
+    if readable_sources is not None:
+        where.append("list_has_all(?::VARCHAR[], sources)")
+        params.append(readable_sources)
+    if customer_ids is not None:
+        where.append("list_contains(?::VARCHAR[], customer_id)")
+        params.append(customer_ids)
+    condition = " AND ".join(where)
+    db = lake.con.con
+    total = db.sql(
+        f"SELECT count(*) AS n FROM lake_{PROFILES} WHERE {condition}", params=params
+    ).to_arrow_table()
+    rows = db.sql(
+        f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM lake_{PROFILES} WHERE {condition} "
+        "ORDER BY customer_id LIMIT ? OFFSET ?",
+        params=[*params, limit, offset],
+    ).to_arrow_table()
+    return int(total.column("n")[0].as_py()), rows.to_pylist()

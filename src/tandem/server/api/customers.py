@@ -1,0 +1,188 @@
+"""Customers over HTTP: a unified profile with the reasons behind it, lookup by identifier, and
+a paged list.
+
+A profile joins the data of every source a customer was seen in, so it is personal data of all
+of them: a caller sees a profile only when the access policy lets them see personal data
+(`read_personal`) of EVERY source in it (admins; editors of the digital team; editors of the
+functions owning all those sources). Lists and lookups leave out the profiles a caller may not
+see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from tandem.accounts import User
+from tandem.customers.profiles import (
+    explanation,
+    find_customers,
+    list_profiles,
+    profile_view,
+    resolved,
+)
+from tandem.server.deps import CurrentUser, WorkspaceDep
+from tandem.server.policy import can, require, source_resource
+from tandem.workspace import Workspace
+
+router = APIRouter(tags=["customers"])
+
+CustomerRef = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class ConsentStatement(BaseModel):
+    given: bool
+    source: str
+    at: datetime
+
+
+class ProfilePublic(BaseModel):
+    customer_id: str
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    traits: dict[str, Any]
+    """Golden traits: per key, the value of the most trusted, then most recent source."""
+    trait_sources: dict[str, str]
+    identifiers: dict[str, list[str]]
+    sources: list[str]
+    records: int
+    events: int
+    events_by_type: dict[str, int]
+    events_by_channel: dict[str, int]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    orders: int
+    revenue: float
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    recency_days: int | None
+    frequency: int
+    monetary: float
+    r_score: int | None
+    f_score: int | None
+    m_score: int | None
+    rfm: str | None
+    marketing_opt_in: bool | None
+    consent: dict[str, ConsentStatement]
+    updated_at: datetime
+
+
+class LinkPublic(BaseModel):
+    kind: str
+    """identifier (shared by `records` records), match (probabilistic), or ignored."""
+    why: str
+    id_type: str | None = None
+    id_value: str | None = None
+    records: int | None = None
+    left_source: str | None = None
+    left_record_id: str | None = None
+    right_source: str | None = None
+    right_record_id: str | None = None
+    match_weight: float | None = None
+    match_probability: float | None = None
+    reason: str | None = None
+
+
+class ExplanationPublic(BaseModel):
+    records: list[tuple[str, str]]
+    """(source, record id) of every record and message of the customer."""
+    links: list[LinkPublic]
+    merged_ids: list[str]
+    """Older customer ids merged into this one."""
+
+
+class CustomerPublic(BaseModel):
+    customer_id: str
+    merged_from: str | None
+    """The merged-away id asked for, when it was one."""
+    profile: ProfilePublic
+    explanation: ExplanationPublic | None
+    """Left out with explain=false."""
+
+
+class CustomerSummary(BaseModel):
+    customer_id: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    sources: list[str]
+    events: int
+    orders: int
+    revenue: float
+    rfm: str | None
+    last_seen: datetime | None
+
+
+class CustomerPage(BaseModel):
+    total: int
+    """Profiles the caller may see (matching the identifier, if one was given)."""
+    customers: list[CustomerSummary]
+
+
+def _readable_sources(ws: Workspace, user: User) -> list[str]:
+    return [
+        info.name
+        for info in ws.sources.list()
+        if can(user, "read_personal", source_resource(info.name, info.kind, info.owners))
+    ]
+
+
+def _require_profile(ws: Workspace, user: User, sources: list[str]) -> None:
+    infos = {info.name: info for info in ws.sources.list()}
+    for name in sources:
+        info = infos.get(name)
+        owners = info.owners if info else ()
+        require(user, "read_personal", source_resource(name, info.kind if info else "", owners))
+
+
+@router.get(
+    "/customers/{ref}",
+    summary="A customer's profile and why its records are one customer",
+    description="`ref` is a customer id, or an identifier (email, phone, user id, "
+    "TYPE:VALUE). A merged-away id answers with the customer it was merged into.",
+)
+def get_customer(
+    ws: WorkspaceDep,
+    user: CurrentUser,
+    ref: CustomerRef,
+    explain: Annotated[bool, Query(description="Include the explanation of merges.")] = True,
+) -> CustomerPublic:
+    view = profile_view(ws, ref, explain=False)
+    _require_profile(ws, user, view["profile"]["sources"] or [])
+    if explain:
+        view["explanation"] = explanation(ws.lake, view["customer_id"])
+    return CustomerPublic.model_validate(view)
+
+
+@router.get("/customers", summary="Profiles you may see, by identifier or page by page")
+def list_customers(
+    ws: WorkspaceDep,
+    user: CurrentUser,
+    identifier: Annotated[
+        str | None,
+        Query(max_length=500, description="Only customers holding this identifier."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CustomerPage:
+    lake = ws.lake
+    if not resolved(lake):
+        return CustomerPage(total=0, customers=[])
+    ids = None
+    if identifier is not None:
+        region = ws.settings.identity.default_region
+        ids = find_customers(lake, identifier, region=region).customer_ids
+    total, rows = list_profiles(
+        lake,
+        readable_sources=None if user.is_admin else _readable_sources(ws, user),
+        customer_ids=ids,
+        limit=limit,
+        offset=offset,
+    )
+    return CustomerPage(total=total, customers=[CustomerSummary(**row) for row in rows])

@@ -1,0 +1,92 @@
+"""The customers API: a profile with its explanation, lookups, the list, and the access policy
+(a profile is personal data of every source in it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tandem.customers.profiles import build_profiles
+from tests.customers.profile_data import NOW, build_lake
+from tests.server.api.support import Api
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:`partition_filters` is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:The 'future.infer_string' option:Warning"),
+]
+
+ADMIN = "admin@example.com"
+MARKETING = "marketing@example.com"
+IT = "it@example.com"
+DIGITAL = "digital@example.com"
+VIEWER = "viewer@example.com"
+
+
+@pytest.fixture
+def built(api: Api, tmp_path: Path) -> Api:
+    build_lake(api.ws, tmp_path)  # both sources owned by marketing
+    build_profiles(api.ws, now=NOW, run=1)
+    return api
+
+
+def test_profile_with_explanation(built: Api) -> None:
+    answer = built.call(MARKETING, "GET", "/api/customers/ann@x.example")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["customer_id"] == "cus_a" and body["merged_from"] is None
+    profile = body["profile"]
+    assert profile["first_name"] == "Ann" and profile["trait_sources"]["firstName"] == "crm"
+    assert profile["identifiers"]["user_id"] == ["crm:C1", "hv-1"]
+    assert (profile["orders"], profile["revenue"], profile["rfm"]) == (2, 150.5, "533")
+    assert profile["consent"]["marketingOptIn"]["given"] is False
+    explained = body["explanation"]
+    assert explained["merged_ids"] == ["cus_old"]
+    assert ["crm", "C1"] in explained["records"]
+    assert {link["why"] for link in explained["links"]} == {
+        "email ann@x.example shared by 2 records",
+        "anonymous_id anon-1 shared by 2 records",
+    }
+    short = built.call(DIGITAL, "GET", "/api/customers/cus_a", params={"explain": "false"})
+    assert short.status_code == 200 and short.json()["explanation"] is None
+
+
+def test_merged_unknown_and_ambiguous(built: Api) -> None:
+    merged = built.call(ADMIN, "GET", "/api/customers/cus_old").json()
+    assert (merged["customer_id"], merged["merged_from"]) == ("cus_a", "cus_old")
+    unknown = built.call(ADMIN, "GET", "/api/customers/zed@x.example")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+
+
+def test_policy(built: Api) -> None:
+    # IT owns neither source; a viewer may never see personal data
+    for email in (IT, VIEWER):
+        answer = built.call(email, "GET", "/api/customers/cus_a")
+        assert answer.status_code == 403, (email, answer.text)
+        assert "personal data" in answer.json()["detail"]
+        assert built.call(email, "GET", "/api/customers").json() == {"total": 0, "customers": []}
+    assert built.call(ADMIN, "GET", "/api/customers").json()["total"] == 4
+    assert built.call(DIGITAL, "GET", "/api/customers").json()["total"] == 4
+
+
+def test_list_and_lookup(built: Api) -> None:
+    page = built.call(MARKETING, "GET", "/api/customers", params={"limit": 2, "offset": 1})
+    body = page.json()
+    assert body["total"] == 4
+    assert [c["customer_id"] for c in body["customers"]] == ["cus_b", "cus_c"]
+    assert body["customers"][0]["first_name"] == "Bob"
+    found = built.call(
+        MARKETING, "GET", "/api/customers", params={"identifier": "+44 7826 298616"}
+    ).json()
+    assert found["total"] == 1 and found["customers"][0]["customer_id"] == "cus_b"
+    none = built.call(MARKETING, "GET", "/api/customers", params={"identifier": "x@y.z"})
+    assert none.json() == {"total": 0, "customers": []}
+    bad = built.call(MARKETING, "GET", "/api/customers", params={"limit": 0})
+    assert bad.status_code == 422
+
+
+def test_before_resolution(api: Api) -> None:
+    assert api.call(ADMIN, "GET", "/api/customers").json() == {"total": 0, "customers": []}
+    answer = api.call(ADMIN, "GET", "/api/customers/cus_a")
+    assert answer.status_code == 404 and "tandem resolve" in answer.json()["hint"]
