@@ -9,7 +9,16 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, Request
 
 from tandem.reporting import dashboard
-from tandem.server.api import initiatives, network, ownership, session, sources, surveys, users
+from tandem.server.api import (
+    customers,
+    initiatives,
+    network,
+    ownership,
+    session,
+    sources,
+    surveys,
+    users,
+)
 from tandem.server.api.schemas import ERROR_RESPONSES
 
 
@@ -33,5 +42,6 @@ router.include_router(sources.router)
 router.include_router(surveys.router)
 router.include_router(network.router)
 router.include_router(initiatives.router)
+router.include_router(customers.router)
 
 __all__ = ["router"]
