@@ -21,7 +21,7 @@ other           externalIds of type other
 
 Normalisation: emails trimmed and lower-cased, valid only with exactly one `@` and text on both
 sides; handles without a leading `@`, lower-cased; phones to E.164. Phones are normalised once per
-*distinct* raw value, spaces, dots, dashes, slashes and brackets removed, by two SQL fast paths
+*distinct* raw value, spaces, dots, dashes and slashes removed, by two SQL fast paths
 and then `phonenumbers`: (1) a value already in E.164 shape (`+` and 7-15 digits) is kept as it
 is; (2) a national number of `identity.default_region` (its national prefix followed by a number
 matching the region's general pattern, both from phonenumbers' metadata) becomes `+<country
@@ -43,6 +43,7 @@ import phonenumbers
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from tandem.config import IdentitySettings
+from tandem.lake.derived import temp_table
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir  # type: ignore[import-untyped]
@@ -57,7 +58,7 @@ IDENTIFIERS = "_tandem_identifiers"
 
 _HANDLE_TYPES = ("twitter", "facebook", "instagram", "linkedin", "tiktok", "social")
 _E164 = r"^\+[1-9][0-9]{6,14}$"
-_PHONE_SEPARATORS = r"[\s().\-/]"
+_PHONE_SEPARATORS = r"[\s.\-/]"  # not brackets: "+44 (0)20 ..." is left to phonenumbers
 
 
 @dataclass
@@ -256,7 +257,7 @@ def identifiers(lake: Lake, settings: IdentitySettings) -> ir.Table:
         FROM {IDENTIFIERS} i JOIN {MESSAGES} m USING (mid)
         """,
     )
-    return con.table("_tandem_identifier_view")
+    return temp_table(lake, "_tandem_identifier_view")
 
 
 def _national_prefix(region: str) -> str:

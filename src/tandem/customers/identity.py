@@ -7,12 +7,13 @@ rows. The SQL is plain joins and GROUP BYs, expressible the same way on Spark.
 
 The graph
     Nodes are distinct identifiers (type, value). A message links its identifiers: each one is
-    joined to the message's *anchor* (its first identifier usable for merging), a star per
-    message. Identifiers not usable for merging (type with `merge = false`, or *shared*: seen
-    within one source with more than `shared_above` distinct user ids, sources whose records
-    are `contacts` not counting; sources that send the same user ids, like web and app with
-    the shop's account ids, count as one) are kept but join nothing. Probabilistic matches join the
-    user-id nodes of the two matched records.
+    joined to the message's *anchor* (its identifier of the highest priority usable for
+    merging; the message belongs to the anchor's customer), a star per message. Identifiers
+    not usable for merging are kept but join nothing: types with `merge = false`, and *shared*
+    identifiers, seen with more than `shared_above` distinct user ids within one user-id
+    namespace (the sources that send the same user ids, like web and app with the shop's
+    account ids, form one namespace; sources whose records are `contacts` do not count).
+    Probabilistic matches join the user-id nodes of the two matched records.
 
 Components
     Min-label hooking with pointer jumping on a contracted edge list: each round, every label
@@ -228,13 +229,15 @@ def build_graph(
     )
     run(con, "DROP TABLE _tandem_ids")
     run(con, "DROP TABLE _tandem_shared")
-    # Each message's anchor: its smallest mergeable node, else its smallest node.
+    # Each message's anchor: its mergeable node of the highest priority (a user id before an
+    # email, ...), else its node of the highest priority.
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_anchor AS
-        SELECT m.mid, coalesce(min(mi.nid) FILTER (WHERE n.status = 'merge'),
-                               min(mi.nid)) AS anchor
+        SELECT m.mid,
+               coalesce(arg_min(mi.nid, (-n.priority, mi.nid)) FILTER (WHERE n.status = 'merge'),
+                        arg_min(mi.nid, (-n.priority, mi.nid))) AS anchor
         FROM {MESSAGES} m LEFT JOIN _tandem_mi mi USING (mid) LEFT JOIN _tandem_nodes n USING (nid)
         GROUP BY m.mid
         """,

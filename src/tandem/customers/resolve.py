@@ -23,7 +23,7 @@ from tandem.customers import identifiers as ids_mod
 from tandem.customers import identity
 from tandem.db.models.identity import ResolutionRun
 from tandem.errors import InvalidConfig, Problem
-from tandem.lake.derived import replace_table
+from tandem.lake.derived import replace_table, temp_table
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped]
@@ -217,7 +217,7 @@ def _match(
     )
     records = person_records(
         lake.events(),
-        lake.con.table("_tandem_person_ids"),
+        temp_table(lake, "_tandem_person_ids"),
         default_region=workspace.settings.identity.default_region,
     )
     result = match_records(lake.con, records, options, engine=workspace.settings.engine)

@@ -4,12 +4,18 @@ never a mix."""
 
 from __future__ import annotations
 
+import warnings
+from typing import TYPE_CHECKING
+
 import pyarrow as pa  # type: ignore[import-untyped]
 from deltalake import write_deltalake
 from deltalake.exceptions import DeltaError
 
 from tandem.lake.schema import PARTITIONS, SCHEMAS
-from tandem.lake.store import Lake, LakeFailure
+from tandem.lake.store import _WARNINGS_LOCK, Lake, LakeFailure
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir  # type: ignore[import-untyped]
 
 DERIVED = ("identities", "identity_links", "customer_ids", "profiles")
 
@@ -34,3 +40,14 @@ def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) 
         raise LakeFailure(f"could not write the {name} table: {exc}") from None
     table.update_incremental()
     return int(table.version())
+
+
+def temp_table(lake: Lake, name: str) -> ir.Table:
+    """An Ibis table over `name`, a temporary table or view made on this thread's DuckDB
+    connection (`lake.con.con`) by a resolution stage."""
+    con = lake.con
+    # ibis 12 reads the schema with DuckDB 2.0's deprecated fetch_arrow_table(); catch_warnings
+    # changes process-wide state, so under the lake's lock
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return con.table(name)
