@@ -125,7 +125,8 @@ class CustomerPage(BaseModel):
     customers: list[CustomerSummary]
 
 
-def _readable_sources(ws: Workspace, user: User) -> list[str]:
+def readable_sources(ws: Workspace, user: User) -> list[str]:
+    """The sources whose personal data `user` may see."""
     return [
         info.name
         for info in ws.sources.list()
@@ -133,7 +134,8 @@ def _readable_sources(ws: Workspace, user: User) -> list[str]:
     ]
 
 
-def _require_profile(ws: Workspace, user: User, sources: list[str]) -> None:
+def require_profile(ws: Workspace, user: User, sources: list[str]) -> None:
+    """Forbidden unless `user` may see personal data of every source in a profile."""
     infos = {info.name: info for info in ws.sources.list()}
     for name in sources:
         info = infos.get(name)
@@ -154,7 +156,7 @@ def get_customer(
     explain: Annotated[bool, Query(description="Include the explanation of merges.")] = True,
 ) -> CustomerPublic:
     view = profile_view(ws, ref, explain=False)
-    _require_profile(ws, user, view["profile"]["sources"] or [])
+    require_profile(ws, user, view["profile"]["sources"] or [])
     if explain:
         view["explanation"] = explanation(ws.lake, view["customer_id"])
     return CustomerPublic.model_validate(view)
@@ -180,7 +182,7 @@ def list_customers(
         ids = find_customers(lake, identifier, region=region).customer_ids
     total, rows = list_profiles(
         lake,
-        readable_sources=None if user.is_admin else _readable_sources(ws, user),
+        readable_sources=None if user.is_admin else readable_sources(ws, user),
         customer_ids=ids,
         limit=limit,
         offset=offset,
