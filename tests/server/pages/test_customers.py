@@ -50,7 +50,7 @@ def test_no_source_is_an_empty_state_with_the_next_step(login: Any) -> None:
     assert page.status_code == 200
     assert "No channel source yet." in page.text
     assert "tandem sources add web --kind web --owner marketing" in page.text
-    assert "Profile search arrives with identity resolution." in page.text
+    assert "No profiles yet." in page.text and "tandem resolve" in page.text
 
 
 def test_admins_see_every_source_with_its_volume_by_channel(login: Any, demo_ws: Workspace) -> None:

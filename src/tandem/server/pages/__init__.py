@@ -20,12 +20,22 @@ from tandem.server.pages import (
     login,
     overview,
     ownership,
+    profiles,
     survey_form,
 )
 from tandem.server.pages.common import CSS_URL, PLOTLY_URL, STATIC_DIR, STATIC_URL
 
 router = APIRouter(include_in_schema=False)
-for _module in (overview, ownership, collaboration, customers, campaigns, login, survey_form):
+for _module in (
+    overview,
+    ownership,
+    collaboration,
+    profiles,  # /customers/profile before any /customers/... route
+    customers,
+    campaigns,
+    login,
+    survey_form,
+):
     router.include_router(_module.router)
 
 

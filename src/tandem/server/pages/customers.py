@@ -12,6 +12,7 @@ from tandem.accounts.service import User
 from tandem.reporting import dashboard
 from tandem.server.deps import PageUser, WorkspaceDep
 from tandem.server.pages.common import render
+from tandem.server.pages.profiles import profiles_section
 from tandem.server.policy import can, source_resource
 
 router = APIRouter()
@@ -35,5 +36,6 @@ def customers(request: Request, user: PageUser, ws: WorkspaceDep) -> HTMLRespons
         user=user,
         active="/customers",
         section=section,
+        profiles=profiles_section(ws, user),
         charts=section.channel_chart is not None,
     )
