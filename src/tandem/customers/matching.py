@@ -293,8 +293,8 @@ DEFAULT_BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("last_name", "postcode"),
 )
 DEFAULT_TRAINING_RULES: tuple[tuple[str, ...], ...] = (
-    ("birth_date",),
     ("first_name", "last_name"),
+    ("birth_date",),
 )
 DEFAULT_PRIOR_RULES: tuple[tuple[str, ...], ...] = (
     ("first_name", "last_name", "birth_date"),
@@ -341,6 +341,11 @@ class MatchingOptions(BaseModel):
     """Random pairs sampled to estimate how often non-matches agree by chance."""
     seed: int = 42
     """Seed of the random sampling (results are reproducible)."""
+    require_corroboration: bool = True
+    """Whatever their weight, never join two records that differ in name AND in a known birth
+    date (two people of one household: same address, phone, often email), nor two records
+    that agree on nothing but a name (namesakes). The model treats fields as independent, which
+    they are not within a household."""
 
     @field_validator("blocking_rules", "training_rules", "prior_rules")
     @classmethod
@@ -519,12 +524,16 @@ def _train_and_predict(
         )
         trained = []
         for rule in training:
+            # A pass that fails leaves Splink's model without the comparisons it blocked on:
+            # start again from the model as it was before the pass.
+            before = linker.misc.save_model_to_json()
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
             except (SplinkException, ValueError) as error:
                 stats.setdefault("training_skipped", []).append(
                     {"rule": rule, "reason": str(error).splitlines()[0]}
                 )
+                linker = Linker(table, before, log_level=None)
                 continue
             trained.append(rule)
         stats["trained_on"] = trained
@@ -532,19 +541,60 @@ def _train_and_predict(
             return _empty(stats, "expectation maximisation could not train the model", started)
         stats["parameters"] = _parameters(linker)
         predictions = linker.inference.predict(threshold_match_probability=options.threshold)
+        above = f'"{predictions.physical_name}"'
+        stats["pairs_above_threshold"] = int(_run(duck, f"SELECT count(*) FROM {above}")[0][0])
+        veto = _UNCORROBORATED if options.require_corroboration else "FALSE"
         edges = duck.sql(
-            "SELECT least(unique_id_l, unique_id_r) AS left_key, "
-            "greatest(unique_id_l, unique_id_r) AS right_key, "
-            "match_weight::DOUBLE AS match_weight, match_probability::DOUBLE AS match_probability "
-            f'FROM "{predictions.physical_name}" WHERE match_probability >= ? '
+            "SELECT least(p.unique_id_l, p.unique_id_r) AS left_key, "
+            "greatest(p.unique_id_l, p.unique_id_r) AS right_key, "
+            "p.match_weight::DOUBLE AS match_weight, "
+            "p.match_probability::DOUBLE AS match_probability "
+            f'FROM {above} p JOIN "{name}" l ON l.unique_id = p.unique_id_l '
+            f'JOIN "{name}" r ON r.unique_id = p.unique_id_r '
+            f"WHERE p.match_probability >= ? AND NOT ({veto}) "
             "ORDER BY left_key, right_key",
             params=[options.threshold],
         ).to_arrow_table()
+        stats["not_corroborated"] = stats["pairs_above_threshold"] - edges.num_rows
     finally:
         linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
     stats["pairs"] = edges.num_rows
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return MatchResult(edges=edges.cast(EDGE_SCHEMA), stats=stats)
+
+
+_SAME_BIRTH_DATE = """(
+    coalesce(l.birth_date = r.birth_date, FALSE)
+    OR coalesce(levenshtein(l.birth_date, r.birth_date) <= 1, FALSE)
+)"""
+_UNCORROBORATED = f"""
+    (
+        l.birth_date IS NOT NULL AND r.birth_date IS NOT NULL AND NOT {_SAME_BIRTH_DATE}
+        AND NOT coalesce(l.first_name = r.last_name AND l.last_name = r.first_name, FALSE)
+        AND (
+            coalesce(jaro_winkler_similarity(l.first_name, r.first_name) < 0.88, FALSE)
+            OR coalesce(jaro_winkler_similarity(l.last_name, r.last_name) < 0.88, FALSE)
+        )
+    )
+    OR NOT (
+        {_SAME_BIRTH_DATE}
+        OR coalesce(
+            jaro_winkler_similarity(l.street, r.street) >= 0.88
+            AND (regexp_extract(l.street, '^[0-9]+') = regexp_extract(r.street, '^[0-9]+')
+                 OR regexp_extract(l.street, '^[0-9]+') = ''
+                 OR regexp_extract(r.street, '^[0-9]+') = ''),
+            FALSE
+        )
+        OR coalesce(damerau_levenshtein(l.postcode, r.postcode) <= 1, FALSE)
+        OR coalesce(l.phone = r.phone, FALSE)
+        OR coalesce(l.email = r.email, FALSE)
+    )
+"""
+"""A pair that is not corroborated: its names are unlike (Jaro-Winkler of the first or the last
+names below 0.88, Splink's lower name level, and not simply swapped) AND both birth dates are
+known and differ by more than one typo; or it agrees on nothing but names (no birth date within
+one typo, no similar street with the same house number, no postcode within one typo, no equal
+phone or email)."""
 
 
 def _comparisons(used: list[str]) -> list[Any]:
