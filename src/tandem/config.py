@@ -40,8 +40,9 @@ class IdentifierRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    priority: int = Field(ge=0)
-    """Higher wins: when a merge would break a limit, links of the lowest priority give way."""
+    priority: int = Field(ge=0, le=1000)
+    """0-1000, higher wins: a message belongs with its identifier of the highest priority, and
+    when a merge would break a limit, links of the lowest priority give way."""
     merge: bool = True
     """False: the identifier is extracted and shown, never used to join records."""
     max_per_profile: int | None = Field(default=None, ge=1)

@@ -54,7 +54,8 @@ MESSAGES = "_tandem_messages"
 """Temporary DuckDB table: one row per message (mid, source, message_id, record_id, user_id,
 type, timestamp)."""
 IDENTIFIERS = "_tandem_identifiers"
-"""Temporary DuckDB table: (mid, id_type, id_value), distinct, normalised, valid only."""
+"""Temporary DuckDB table: (mid, id_type, id_value, nid), distinct, normalised, valid only;
+`nid` the node id of (id_type, id_value) in the identity graph."""
 
 _HANDLE_TYPES = ("twitter", "facebook", "instagram", "linkedin", "tiktok", "social")
 _E164 = r"^\+[1-9][0-9]{6,14}$"
@@ -68,7 +69,6 @@ class IdentifierStats:
     """Distinct (source, record_id)."""
     identifiers: int = 0
     """Valid identifier occurrences (distinct per message, type and value)."""
-    distinct_identifiers: int = 0
     invalid: dict[str, int] = field(default_factory=dict)
     """Invalid occurrences per type (an email without one @, a phone that is no number)."""
     phones_fast_path: int = 0
@@ -81,7 +81,6 @@ class IdentifierStats:
             "messages": self.messages,
             "records": self.records,
             "identifiers": self.identifiers,
-            "distinct_identifiers": self.distinct_identifiers,
             "invalid_identifiers": sum(self.invalid.values()),
             "invalid_by_type": dict(sorted(self.invalid.items())),
             "phones_fast_path": self.phones_fast_path,
@@ -102,6 +101,18 @@ def _events_sql(lake: Lake) -> str:
     return str(ibis.to_sql(lake.events(), dialect="duckdb"))
 
 
+def _normalised(kind: str, expr: str) -> str:
+    """SQL normalising `expr` as identifier type `kind` (NULL when invalid); phones apart."""
+    if kind == "email":
+        return (
+            f"CASE WHEN regexp_full_match(lower(trim({expr})), '[^@\\s]+@[^@\\s]+') "
+            f"THEN lower(trim({expr})) END"
+        )
+    if kind == "handle":
+        return f"nullif(lower(ltrim(trim({expr}), '@')), '')"
+    return f"nullif(trim({expr}), '')"
+
+
 def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
     """Build the temporary tables MESSAGES and IDENTIFIERS on `lake.con` (this thread's DuckDB
     connection) from the deduplicated events; returns the counts."""
@@ -114,64 +125,81 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
         SELECT
             CAST(row_number() OVER () AS BIGINT) AS mid,
             source, message_id,
-            coalesce(nullif(trim(json_extract_string(context, '$.tandem.recordId')), ''),
-                     message_id) AS record_id,
+            nullif(trim(c[5]), '') AS mapped_record,
+            coalesce(nullif(trim(c[5]), ''), message_id) AS record_id,
             nullif(trim(user_id), '') AS user_id,
             nullif(trim(anonymous_id), '') AS anonymous_id,
-            nullif(trim(previous_id), '') AS previous_id,
-            type, timestamp, traits, context
-        FROM ({_events_sql(lake)})
+            CASE WHEN type = 'alias' THEN nullif(trim(previous_id), '') END AS previous_id,
+            type, timestamp, t, c, x
+        FROM (
+            SELECT source, message_id, user_id, anonymous_id, previous_id, type, timestamp,
+                   json_extract_string(traits, ['$.email', '$.phone', '$.handle']) AS t,
+                   json_extract_string(context, ['$.traits.email', '$.traits.phone',
+                                                 '$.traits.handle', '$.device.id',
+                                                 '$.tandem.recordId']) AS c,
+                   CASE WHEN contains(context, 'externalIds')
+                        THEN json_extract(context, '$.externalIds') END AS x
+            FROM ({_events_sql(lake)})
+        )
         """,
     )
-    # Raw identifiers, one row per (message, type, raw value); types still as found.
+    ext_type = (
+        "CASE WHEN list_contains($handles, e.type) THEN 'handle' "
+        "WHEN e.type = 'customer_id' AND $customer_is_user THEN 'user_id' "
+        "WHEN e.type IN ('email', 'phone', 'device_id', 'customer_id', 'loyalty_id') "
+        "THEN e.type ELSE 'other' END"
+    )
+    # One row per (message, type, value), normalised (phones: raw, normalised below); by
+    # construction unique per message, except the externalIds rows (`ext`) and phones.
+    email_t, email_c = _normalised("email", "t[1]"), _normalised("email", "c[1]")
+    handle_t, handle_c = _normalised("handle", "t[3]"), _normalised("handle", "c[3]")
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_raw_ids AS
-        WITH m AS (
-            SELECT mid, user_id, anonymous_id, previous_id, type,
-                   json_extract_string(traits, ['$.email', '$.phone', '$.handle']) AS t,
-                   json_extract_string(context, ['$.traits.email', '$.traits.phone',
-                                                 '$.traits.handle', '$.device.id']) AS c,
-                   CASE WHEN contains(context, 'externalIds')
-                        THEN json_extract(context, '$.externalIds') END AS x
-            FROM {MESSAGES}
-        ),
-        ext AS (
-            SELECT mid, unnest(from_json(x, '[{{"id": "VARCHAR", "type": "VARCHAR"}}]')) AS e
-            FROM m WHERE x IS NOT NULL
+        WITH ext AS (
+            SELECT mid, {ext_type} AS t, e.id AS raw FROM (
+                SELECT mid, unnest(from_json(x, '[{{"id": "VARCHAR", "type": "VARCHAR"}}]')) AS e
+                FROM {MESSAGES} WHERE x IS NOT NULL
+            ) WHERE e.id IS NOT NULL
         )
-        SELECT mid, 'user_id' AS t, user_id AS v FROM m WHERE user_id IS NOT NULL
-        UNION ALL SELECT mid, 'anonymous_id', anonymous_id FROM m WHERE anonymous_id IS NOT NULL
-        UNION ALL SELECT mid, 'user_id', previous_id FROM m
-            WHERE type = 'alias' AND previous_id IS NOT NULL
-        UNION ALL SELECT mid, 'anonymous_id', previous_id FROM m
-            WHERE type = 'alias' AND previous_id IS NOT NULL
-        UNION ALL SELECT mid, 'email', t[1] FROM m WHERE t[1] IS NOT NULL
-        UNION ALL SELECT mid, 'phone', t[2] FROM m WHERE t[2] IS NOT NULL
-        UNION ALL SELECT mid, 'handle', t[3] FROM m WHERE t[3] IS NOT NULL
-        UNION ALL SELECT mid, 'email', c[1] FROM m WHERE c[1] IS NOT NULL
-        UNION ALL SELECT mid, 'phone', c[2] FROM m WHERE c[2] IS NOT NULL
-        UNION ALL SELECT mid, 'handle', c[3] FROM m WHERE c[3] IS NOT NULL
-        UNION ALL SELECT mid, 'device_id', c[4] FROM m WHERE c[4] IS NOT NULL
-        UNION ALL SELECT mid,
-            CASE WHEN list_contains(?::VARCHAR[], e.type) THEN 'handle'
-                 WHEN e.type = 'customer_id' AND ? THEN 'user_id'
-                 WHEN e.type IN ('email', 'phone', 'device_id', 'customer_id', 'loyalty_id')
-                     THEN e.type
-                 ELSE 'other' END,
-            e.id
-        FROM ext WHERE e.id IS NOT NULL
-        """,
+        SELECT mid, 'user_id' AS t, user_id AS v, NULL AS raw, false AS ext
+            FROM {MESSAGES} WHERE user_id IS NOT NULL
+        UNION ALL SELECT mid, 'anonymous_id', anonymous_id, NULL, false
+            FROM {MESSAGES} WHERE anonymous_id IS NOT NULL
+        UNION ALL SELECT mid, 'user_id', previous_id, NULL, false FROM {MESSAGES}
+            WHERE previous_id IS NOT NULL AND previous_id IS DISTINCT FROM user_id
+        UNION ALL SELECT mid, 'anonymous_id', previous_id, NULL, false FROM {MESSAGES}
+            WHERE previous_id IS NOT NULL AND previous_id IS DISTINCT FROM anonymous_id
+        UNION ALL SELECT mid, 'email', {email_t}, t[1], false FROM {MESSAGES}
+            WHERE t[1] IS NOT NULL
+        UNION ALL SELECT mid, 'email', {email_c}, c[1], false FROM {MESSAGES}
+            WHERE c[1] IS NOT NULL AND (t[1] IS NULL OR ({email_t}) IS DISTINCT FROM ({email_c}))
+        UNION ALL SELECT mid, 'handle', {handle_t}, t[3], false FROM {MESSAGES}
+            WHERE t[3] IS NOT NULL
+        UNION ALL SELECT mid, 'handle', {handle_c}, c[3], false FROM {MESSAGES}
+            WHERE c[3] IS NOT NULL AND (t[3] IS NULL OR ({handle_t}) IS DISTINCT FROM ({handle_c}))
+        UNION ALL SELECT mid, 'device_id', {_normalised("device_id", "c[4]")}, c[4], false
+            FROM {MESSAGES} WHERE c[4] IS NOT NULL
+        UNION ALL SELECT mid, 'phone', NULL, t[2], false FROM {MESSAGES} WHERE t[2] IS NOT NULL
+        UNION ALL SELECT mid, 'phone', NULL, c[2], false FROM {MESSAGES} WHERE c[2] IS NOT NULL
+        UNION ALL SELECT mid, t,
+            CASE t WHEN 'email' THEN {_normalised("email", "raw")}
+                   WHEN 'handle' THEN {_normalised("handle", "raw")}
+                   WHEN 'phone' THEN NULL
+                   ELSE {_normalised("other", "raw")} END,
+            raw, true
+        FROM ext
+        """.replace("$handles", "?::VARCHAR[]").replace("$customer_is_user", "?"),
         [list(_HANDLE_TYPES), settings.customer_id_is_user_id],
     )
-    # Phones: E.164 by the SQL fast path, the other distinct raw values by phonenumbers.
+    # Phones: the distinct raw values, by the SQL fast paths, then phonenumbers.
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_phones AS
         SELECT raw, regexp_replace(raw, '{_PHONE_SEPARATORS}', '', 'g') AS compact
-        FROM (SELECT DISTINCT v AS raw FROM _tandem_raw_ids WHERE t = 'phone')
+        FROM (SELECT DISTINCT raw FROM _tandem_raw_ids WHERE t = 'phone')
         """,
     )
     national, calling_code = _national_pattern(settings.default_region)
@@ -196,51 +224,57 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
     run(
         con,
         """
-        CREATE OR REPLACE TEMP TABLE _tandem_phone_map AS
-        SELECT p.raw, coalesce(p.compact, s.e164) AS v
-        FROM _tandem_phones p LEFT JOIN _tandem_parsed_phones s USING (raw)
+        UPDATE _tandem_phones SET compact = s.e164 FROM _tandem_parsed_phones s
+        WHERE _tandem_phones.compact IS NULL AND _tandem_phones.raw = s.raw
         """,
     )
     con.unregister("_tandem_parsed_phones")
     run(
         con,
         """
-        CREATE OR REPLACE TEMP TABLE _tandem_norm_ids AS
-        SELECT r.mid, r.t,
-            CASE r.t
-                WHEN 'email' THEN CASE WHEN regexp_full_match(lower(trim(r.v)),
-                                                              '[^@\\s]+@[^@\\s]+')
-                                       THEN lower(trim(r.v)) END
-                WHEN 'phone' THEN p.v
-                WHEN 'handle' THEN nullif(lower(ltrim(trim(r.v), '@')), '')
-                ELSE nullif(trim(r.v), '')
-            END AS v
-        FROM _tandem_raw_ids r LEFT JOIN _tandem_phone_map p ON r.t = 'phone' AND p.raw = r.v
+        UPDATE _tandem_raw_ids SET v = p.compact FROM _tandem_phones p
+        WHERE _tandem_raw_ids.t = 'phone' AND _tandem_raw_ids.raw = p.raw
         """,
     )
-    for t, n in run(con, "SELECT t, count(*) FROM _tandem_norm_ids WHERE v IS NULL GROUP BY t"):
+    for t, n in run(con, "SELECT t, count(*) FROM _tandem_raw_ids WHERE v IS NULL GROUP BY t"):
         stats.invalid[str(t)] = int(n)
+    # Node ids: a 63-bit hash of (type, value); build_graph checks that no two differ.
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE {IDENTIFIERS} AS
-        SELECT DISTINCT mid, t AS id_type, v AS id_value FROM _tandem_norm_ids WHERE v IS NOT NULL
+        WITH plain AS (
+            SELECT mid, t, v FROM _tandem_raw_ids
+            WHERE v IS NOT NULL AND NOT ext AND t <> 'phone'
+        ),
+        extra AS (
+            SELECT DISTINCT mid, t, v FROM _tandem_raw_ids
+            WHERE v IS NOT NULL AND (ext OR t = 'phone')
+        )
+        SELECT mid, t AS id_type, v AS id_value, CAST(hash(t, v) >> 1 AS BIGINT) AS nid
+        FROM (
+            SELECT * FROM plain
+            UNION ALL
+            SELECT e.* FROM extra e ANTI JOIN (
+                SELECT * FROM plain WHERE mid IN (SELECT mid FROM extra)
+            ) p ON p.mid = e.mid AND p.t = e.t AND p.v = e.v
+        )
         """,
     )
-    for name in ("_tandem_raw_ids", "_tandem_norm_ids", "_tandem_phones", "_tandem_phone_map"):
+    for name in ("_tandem_raw_ids", "_tandem_phones"):
         run(con, f"DROP TABLE IF EXISTS {name}")
     row = run(
         con,
         f"""
         SELECT (SELECT count(*) FROM {MESSAGES}),
-               (SELECT count(*) FROM (SELECT DISTINCT source, record_id FROM {MESSAGES})),
-               (SELECT count(*) FROM {IDENTIFIERS}),
-               (SELECT count(*) FROM (SELECT DISTINCT id_type, id_value FROM {IDENTIFIERS}))
+               (SELECT count(*) FILTER (WHERE mapped_record IS NULL)
+                       + count(DISTINCT (source, record_id))
+                             FILTER (WHERE mapped_record IS NOT NULL)
+                FROM {MESSAGES}),
+               (SELECT count(*) FROM {IDENTIFIERS})
         """,
     )[0]
-    stats.messages, stats.records, stats.identifiers, stats.distinct_identifiers = (
-        int(v) for v in row
-    )
+    stats.messages, stats.records, stats.identifiers = (int(v) for v in row)
     return stats
 
 

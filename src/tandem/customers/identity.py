@@ -172,30 +172,17 @@ def build_graph(
     con: Any, settings: IdentitySettings, matches: pa.Table | None = None
 ) -> GraphStats:
     """From MESSAGES and IDENTIFIERS, build the graph and its components: temporary tables
-    `_tandem_nodes` (nid, t, v, priority, status merge|shared|off|limit, label) and
-    `_tandem_assign` (mid, cluster). `matches`: (left_key, right_key, match_weight,
-    match_probability) between user ids; kept in `_tandem_matches` with `accepted`."""
+    `_tandem_nodes` (nid, t, v, priority, max_per_profile, status merge|shared|off|limit),
+    `_tandem_mi` (mid, nid, priority, merge), `_tandem_lab` (nid, label) for every node in a
+    component of two or more, and `_tandem_assign` (mid, cluster). `matches`: (left_key,
+    right_key, match_weight, match_probability) between user ids; kept in `_tandem_matches`
+    with `accepted`."""
     stats = GraphStats()
     con.register("_tandem_rules_arrow", _rules_table(settings))
     run(con, "CREATE OR REPLACE TEMP TABLE _tandem_rules AS SELECT * FROM _tandem_rules_arrow")
     con.unregister("_tandem_rules_arrow")
     contacts = sorted(n for n, rule in settings.sources.items() if rule.records == "contacts")
-    run(
-        con,
-        f"""
-        CREATE OR REPLACE TEMP TABLE _tandem_ids AS
-        SELECT CAST(row_number() OVER () AS BIGINT) AS nid, id_type AS t, id_value AS v
-        FROM (SELECT DISTINCT id_type, id_value FROM {IDENTIFIERS})
-        """,
-    )
-    run(
-        con,
-        f"""
-        CREATE OR REPLACE TEMP TABLE _tandem_mi AS
-        SELECT i.mid, n.nid FROM {IDENTIFIERS} i
-        JOIN _tandem_ids n ON n.t = i.id_type AND n.v = i.id_value
-        """,
-    )
+    _node_ids(con)
     # Shared: more than shared_above distinct user ids within one user-id namespace (sources
     # that send the same user ids, e.g. web and app with shop account ids), contacts left out.
     _namespaces(con)
@@ -204,12 +191,13 @@ def build_graph(
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_shared AS
         SELECT nid, max(users) AS users FROM (
-            SELECT mi.nid, s.namespace, count(DISTINCT m.user_id) AS users
-            FROM _tandem_mi mi JOIN {MESSAGES} m USING (mid)
+            SELECT i.nid, s.namespace, count(DISTINCT m.user_hash) AS users
+            FROM {IDENTIFIERS} i JOIN _tandem_rules r ON r.t = i.id_type
+            JOIN (SELECT mid, source, hash(user_id) AS user_hash
+                  FROM {MESSAGES} WHERE user_id IS NOT NULL
+                    AND NOT list_contains(?::VARCHAR[], source)) m USING (mid)
             JOIN _tandem_sources s ON s.source = m.source
-            JOIN _tandem_ids n USING (nid) JOIN _tandem_rules r USING (t)
-            WHERE r.shared_above IS NOT NULL AND m.user_id IS NOT NULL
-              AND NOT list_contains(?::VARCHAR[], m.source)
+            WHERE r.shared_above IS NOT NULL
             GROUP BY ALL
         ) GROUP BY nid
         """,
@@ -222,97 +210,103 @@ def build_graph(
         SELECT n.nid, n.t, n.v, r.priority, r.max_per_profile,
             CASE WHEN NOT r.merge THEN 'off'
                  WHEN s.users > r.shared_above THEN 'shared'
-                 ELSE 'merge' END AS status,
-            n.nid AS label, n.nid AS det_label
+                 ELSE 'merge' END AS status
         FROM _tandem_ids n JOIN _tandem_rules r USING (t) LEFT JOIN _tandem_shared s USING (nid)
         """,
     )
     run(con, "DROP TABLE _tandem_ids")
     run(con, "DROP TABLE _tandem_shared")
-    # Each message's anchor: its mergeable node of the highest priority (a user id before an
-    # email, ...), else its node of the highest priority.
     run(
         con,
         f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_mi AS
+        SELECT i.mid, i.nid, n.priority, n.status = 'merge' AS merge
+        FROM {IDENTIFIERS} i JOIN _tandem_nodes n USING (nid)
+        """,
+    )
+    # Each message's anchor: its mergeable node of the highest priority (a user id before an
+    # email, ...; ties: the smallest node id), else its node of the highest priority. One
+    # integer max per message: mergeable (bit 62), priority (bits 52-61), then the node id's
+    # top 52 bits inverted (a tie there is a 2^-52 chance, resolved arbitrarily).
+    run(
+        con,
+        """
         CREATE OR REPLACE TEMP TABLE _tandem_anchor AS
-        SELECT m.mid,
-               coalesce(arg_min(mi.nid, (-n.priority, mi.nid)) FILTER (WHERE n.status = 'merge'),
-                        arg_min(mi.nid, (-n.priority, mi.nid))) AS anchor
-        FROM {MESSAGES} m LEFT JOIN _tandem_mi mi USING (mid) LEFT JOIN _tandem_nodes n USING (nid)
-        GROUP BY m.mid
+        SELECT mid, arg_max(nid, key) AS anchor, (max(key) >> 52) & 1023 AS priority,
+               max(key) >> 62 = 1 AS merge
+        FROM (
+            SELECT mid, nid,
+                   (CAST(merge AS BIGINT) << 62) | (CAST(priority AS BIGINT) << 52)
+                   | (4503599627370495 - (nid >> 11)) AS key
+            FROM _tandem_mi
+        ) GROUP BY mid
         """,
     )
     run(
         con,
         """
         CREATE OR REPLACE TEMP TABLE _tandem_edges AS
-        SELECT DISTINCT x.anchor AS a, mi.nid AS b, least(na.priority, nb.priority) AS step
+        SELECT x.anchor AS a, mi.nid AS b, least(x.priority, mi.priority) AS step
         FROM _tandem_mi mi JOIN _tandem_anchor x USING (mid)
-        JOIN _tandem_nodes nb ON nb.nid = mi.nid JOIN _tandem_nodes na ON na.nid = x.anchor
-        WHERE nb.status = 'merge' AND na.status = 'merge' AND mi.nid <> x.anchor
+        WHERE mi.merge AND x.merge AND mi.nid <> x.anchor
         """,
     )
-    stats.rounds += components(con, "_tandem_edges", "_tandem_det")
-    run(
-        con,
-        """
-        UPDATE _tandem_nodes SET label = d.label, det_label = d.label FROM _tandem_det d
-        WHERE _tandem_nodes.nid = d.nid
-        """,
-    )
-    run(con, "DROP TABLE _tandem_det")
-    det_clusters = run(
-        con,
-        "SELECT count(DISTINCT coalesce(n.label, -x.mid)) FROM _tandem_anchor x "
-        "LEFT JOIN _tandem_nodes n ON n.nid = x.anchor",
-    )[0][0]
+    stats.rounds += components(con, "_tandem_edges", "_tandem_lab")
+    det_clusters = _cluster_count(con)
     # Probabilistic matches join the user-id nodes of the two records.
     _add_matches(con, matches)
-    stats.match_edges = run(con, "SELECT count(*) FROM _tandem_matches WHERE a IS NOT NULL")[0][0]
+    stats.match_edges = run(con, "SELECT count(*) FROM _tandem_matches WHERE accepted")[0][0]
     if stats.match_edges:
         run(
             con,
             """
             CREATE OR REPLACE TEMP TABLE _tandem_medges AS
-            SELECT DISTINCT na.label AS a, nb.label AS b FROM _tandem_matches m
-            JOIN _tandem_nodes na ON na.nid = m.a JOIN _tandem_nodes nb ON nb.nid = m.b
+            SELECT coalesce(la.label, m.a) AS a, coalesce(lb.label, m.b) AS b
+            FROM _tandem_matches m LEFT JOIN _tandem_lab la ON la.nid = m.a
+            LEFT JOIN _tandem_lab lb ON lb.nid = m.b WHERE m.accepted
             """,
         )
         stats.rounds += components(con, "_tandem_medges", "_tandem_mlab")
         run(
             con,
             """
-            UPDATE _tandem_nodes SET label = l.label FROM _tandem_mlab l
-            WHERE _tandem_nodes.label = l.nid
+            CREATE OR REPLACE TEMP TABLE _tandem_lab AS
+            SELECT l.nid, coalesce(m.label, l.label) AS label, l.label AS det_label
+            FROM _tandem_lab l LEFT JOIN _tandem_mlab m ON m.nid = l.label
+            UNION ALL
+            SELECT m.nid, m.label, m.nid FROM _tandem_mlab m ANTI JOIN _tandem_lab l USING (nid)
             """,
         )
         run(con, "DROP TABLE _tandem_medges")
         run(con, "DROP TABLE _tandem_mlab")
+    else:
+        run(con, "ALTER TABLE _tandem_lab ADD COLUMN det_label BIGINT")
+        run(con, "UPDATE _tandem_lab SET det_label = label")
     # Limits per profile: components that break one are rebuilt rule by rule.
     run(
         con,
         """
         CREATE OR REPLACE TEMP TABLE _tandem_violating AS
         SELECT DISTINCT label FROM (
-            SELECT label, t, any_value(max_per_profile) AS lim, count(*) AS n
-            FROM _tandem_nodes WHERE status = 'merge' AND max_per_profile IS NOT NULL
-            GROUP BY label, t
+            SELECT l.label, n.t, any_value(n.max_per_profile) AS lim, count(*) AS n
+            FROM _tandem_lab l JOIN _tandem_nodes n USING (nid)
+            WHERE n.status = 'merge' AND n.max_per_profile IS NOT NULL
+            GROUP BY l.label, n.t
         ) WHERE n > lim
         """,
     )
     stats.limit_violations = run(con, "SELECT count(*) FROM _tandem_violating")[0][0]
-    pre_match_relabel = 0
     if stats.limit_violations:
-        pre_match_relabel = _apply_limits(con, stats)
+        det_clusters += _apply_limits(con, stats)
     run(
         con,
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _tandem_assign AS
-        SELECT x.mid, coalesce(n.label, -x.mid) AS cluster
-        FROM _tandem_anchor x LEFT JOIN _tandem_nodes n ON n.nid = x.anchor
+        SELECT m.mid, coalesce(l.label, x.anchor, -m.mid) AS cluster
+        FROM {MESSAGES} m LEFT JOIN _tandem_anchor x USING (mid)
+        LEFT JOIN _tandem_lab l ON l.nid = x.anchor
         """,
     )
-    run(con, "UPDATE _tandem_matches SET accepted = false WHERE accepted IS NULL")
     counts = run(
         con,
         """
@@ -336,16 +330,65 @@ def build_graph(
         messages,
         stats.match_edges_dropped,
     ) = (int(v) for v in counts)
-    det_clusters += pre_match_relabel
     stats.deterministic_merges = int(messages) - int(det_clusters)
     stats.probabilistic_merges = max(int(det_clusters) - stats.clusters, 0)
     stats.shared_by_type = {
         str(t): int(n)
         for t, n in run(
-            con, "SELECT t, count(*) FROM _tandem_nodes WHERE status = 'shared' GROUP BY t"
+            con,
+            "SELECT t, count(*) FROM _tandem_nodes WHERE status = 'shared' GROUP BY t ORDER BY t",
         )
     }
     return stats
+
+
+def _node_ids(con: Any) -> None:
+    """`_tandem_ids` (nid, t, v): the distinct identifiers. Node ids are 63-bit hashes of
+    (type, value) (set by extract); two identifiers sharing one are detected by a second,
+    independent hash (integer min/max per node id, much cheaper than comparing the texts), and
+    then every node is renumbered exactly instead."""
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_ids AS
+        SELECT nid, any_value(id_type) AS t, any_value(id_value) AS v,
+               min(h2) <> max(h2) AS clash
+        FROM (SELECT nid, id_type, id_value, hash(id_value, id_type, 'tandem') AS h2
+              FROM {IDENTIFIERS})
+        GROUP BY nid
+        """,
+    )
+    if run(con, "SELECT count(*) FROM _tandem_ids WHERE clash")[0][0]:
+        run(
+            con,
+            f"""
+            CREATE OR REPLACE TEMP TABLE _tandem_ids AS
+            SELECT CAST(row_number() OVER (ORDER BY id_type, id_value) AS BIGINT) AS nid,
+                   id_type AS t, id_value AS v, false AS clash
+            FROM (SELECT DISTINCT id_type, id_value FROM {IDENTIFIERS})
+            """,
+        )
+        run(
+            con,
+            f"""
+            UPDATE {IDENTIFIERS} SET nid = n.nid FROM _tandem_ids n
+            WHERE {IDENTIFIERS}.id_type = n.t AND {IDENTIFIERS}.id_value = n.v
+            """,
+        )
+
+
+def _cluster_count(con: Any) -> int:
+    """Distinct clusters of the messages with the current labels."""
+    return int(
+        run(
+            con,
+            f"""
+            SELECT count(DISTINCT coalesce(l.label, x.anchor, -m.mid))
+            FROM {MESSAGES} m LEFT JOIN _tandem_anchor x USING (mid)
+            LEFT JOIN _tandem_lab l ON l.nid = x.anchor
+            """,
+        )[0][0]
+    )
 
 
 def _namespaces(con: Any) -> None:
@@ -401,7 +444,7 @@ def _add_matches(con: Any, matches: pa.Table | None) -> None:
         CREATE OR REPLACE TEMP TABLE _tandem_matches AS
         SELECT m.left_key, m.right_key, CAST(m.match_weight AS DOUBLE) AS match_weight,
                CAST(m.match_probability AS DOUBLE) AS match_probability,
-               na.nid AS a, nb.nid AS b, CAST(NULL AS BOOLEAN) AS accepted
+               na.nid AS a, nb.nid AS b, na.nid IS NOT NULL AND nb.nid IS NOT NULL AS accepted
         FROM _tandem_matches_arrow m
         LEFT JOIN _tandem_nodes na ON na.t = 'user_id' AND na.v = m.left_key
         LEFT JOIN _tandem_nodes nb ON nb.t = 'user_id' AND nb.v = m.right_key
@@ -409,24 +452,20 @@ def _add_matches(con: Any, matches: pa.Table | None) -> None:
         """,
     )
     con.unregister("_tandem_matches_arrow")
-    run(
-        con,
-        "UPDATE _tandem_matches SET accepted = true WHERE a IS NOT NULL AND b IS NOT NULL",
-    )
     run(con, "UPDATE _tandem_matches SET a = NULL WHERE b IS NULL")
 
 
 def _apply_limits(con: Any, stats: GraphStats) -> int:
     """Rebuild the violating components rule by rule (see the module docstring). Returns how
-    many more components there are before the match step than the first pass counted."""
+    many more clusters there are before the match step than the first pass counted."""
     run(
         con,
         """
         CREATE OR REPLACE TEMP TABLE _tl_nodes AS
-        SELECT nid, t, max_per_profile, det_label, nid AS c,
-               nid IN (SELECT anchor FROM _tandem_anchor) AS is_anchor
-        FROM _tandem_nodes
-        WHERE status = 'merge' AND label IN (SELECT label FROM _tandem_violating)
+        SELECT l.nid, n.t, n.max_per_profile, l.det_label, l.nid AS c,
+               l.nid IN (SELECT anchor FROM _tandem_anchor) AS is_anchor
+        FROM _tandem_lab l JOIN _tandem_nodes n USING (nid)
+        WHERE n.status = 'merge' AND l.label IN (SELECT label FROM _tandem_violating)
         """,
     )
     run(
@@ -524,13 +563,13 @@ def _apply_limits(con: Any, stats: GraphStats) -> int:
     )
     run(
         con,
-        "UPDATE _tandem_nodes SET label = n.c FROM _tl_nodes n WHERE _tandem_nodes.nid = n.nid",
+        "UPDATE _tandem_lab SET label = n.c FROM _tl_nodes n WHERE _tandem_lab.nid = n.nid",
     )
     for name in ("_tl_nodes", "_tl_edges", "_tl_dropped", "_tl_step", "_tl_ce", "_tl_cand"):
         run(con, f"DROP TABLE IF EXISTS {name}")
     for name in ("_tl_bad", "_tl_ok", "_tl_new", "_tandem_violating"):
         run(con, f"DROP TABLE IF EXISTS {name}")
-    # The first pass counted the violating components' messages in `first_pass` components
+    # The first pass counted the violating components' messages in `first_pass` clusters
     # before matching; they are in `before_match` after the rebuild.
     return before_match - first_pass
 
@@ -685,7 +724,7 @@ def identities_table(con: Any) -> pa.Table:
         f"""
         SELECT m.source, m.message_id, m.record_id, c.customer_id
         FROM _tandem_assign a JOIN {MESSAGES} m USING (mid) JOIN _tandem_cid c USING (cluster)
-        ORDER BY c.customer_id, m.source, m.record_id, m.message_id
+        ORDER BY c.customer_id
         """
     ).to_arrow_table()
     return table
@@ -703,28 +742,29 @@ def links_table(con: Any) -> pa.Table:
             WHERE user_id IN (SELECT left_key FROM _tandem_matches WHERE a IS NOT NULL
                               UNION SELECT right_key FROM _tandem_matches WHERE a IS NOT NULL)
             GROUP BY user_id
+        ),
+        carried AS (
+            SELECT a.cluster, mi.nid, count(*) AS records
+            FROM _tandem_mi mi JOIN _tandem_assign a USING (mid) GROUP BY a.cluster, mi.nid
         )
         SELECT c.customer_id,
                CASE WHEN n.status = 'merge' THEN 'identifier' ELSE 'ignored' END AS kind,
-               n.t AS id_type, n.v AS id_value,
-               count(DISTINCT (m.source, m.record_id)) AS records,
+               n.t AS id_type, n.v AS id_value, x.records,
                NULL AS left_source, NULL AS left_record_id,
                NULL AS right_source, NULL AS right_record_id,
                CAST(NULL AS DOUBLE) AS match_weight, CAST(NULL AS DOUBLE) AS match_probability,
                CASE n.status WHEN 'shared' THEN 'shared' WHEN 'off' THEN 'not merging'
                              WHEN 'limit' THEN 'limit' END AS reason
-        FROM _tandem_mi mi JOIN {MESSAGES} m USING (mid) JOIN _tandem_assign a USING (mid)
-        JOIN _tandem_cid c USING (cluster) JOIN _tandem_nodes n USING (nid)
-        GROUP BY c.customer_id, n.status, n.t, n.v
+        FROM carried x JOIN _tandem_cid c USING (cluster) JOIN _tandem_nodes n USING (nid)
         UNION ALL
         SELECT c.customer_id, CASE WHEN x.accepted THEN 'match' ELSE 'ignored' END,
                NULL, NULL, 2, l.source, l.rid, r.source, r.rid,
                x.match_weight, x.match_probability,
                CASE WHEN x.accepted THEN NULL ELSE 'limit' END
-        FROM _tandem_matches x JOIN _tandem_nodes n ON n.nid = x.a
-        JOIN (SELECT DISTINCT cluster, customer_id FROM _tandem_cid) c ON c.cluster = n.label
+        FROM _tandem_matches x LEFT JOIN _tandem_lab lab ON lab.nid = x.a
+        JOIN _tandem_cid c ON c.cluster = coalesce(lab.label, x.a)
         JOIN keyrec l ON l.key = x.left_key JOIN keyrec r ON r.key = x.right_key
-        ORDER BY 1, 2, 3, 4, 6, 7, 8, 9
+        ORDER BY 1
         """
     ).to_arrow_table()
     return table

@@ -166,7 +166,7 @@ def _resolve(
         "records": extracted.records,
         "messages": extracted.messages,
         "identifiers": extracted.identifiers,
-        "distinct_identifiers": extracted.distinct_identifiers,
+        "distinct_identifiers": graph.nodes,
         "invalid_identifiers": sum(extracted.invalid.values()),
         "invalid_by_type": dict(sorted(extracted.invalid.items())),
         "phones_fast_path": extracted.phones_fast_path,
