@@ -25,7 +25,7 @@ def test_components_label_every_node_with_its_smallest_id() -> None:
     con = duckdb.connect()
     # a long path written backwards, a star, a triangle with a self-loop, a duplicate edge
     path = [(i + 1, i) for i in range(100, 160)]
-    edges = path + [(7, 1), (7, 2), (7, 3), (20, 21), (21, 22), (22, 20), (20, 20), (7, 1)]
+    edges = [*path, (7, 1), (7, 2), (7, 3), (20, 21), (21, 22), (22, 20), (20, 20), (7, 1)]
     con.register("e", pa.table({"a": [a for a, _ in edges], "b": [b for _, b in edges]}))
     con.execute("CREATE TEMP TABLE edges AS SELECT CAST(a AS BIGINT) a, CAST(b AS BIGINT) b FROM e")
     rounds = identity.components(con, "edges", "labels")
