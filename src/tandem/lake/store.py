@@ -8,26 +8,33 @@ concurrency orders their commits and a conflicting commit is retried here.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from urllib.parse import quote, unquote
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.dataset as ds  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from deltalake import (
     ColumnProperties,
+    CommitProperties,
     DeltaTable,
     PostCommitHookProperties,
     WriterProperties,
     write_deltalake,
 )
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from deltalake.transaction import AddAction, RemoveAction
 
 from tandem.errors import TandemError
 from tandem.lake.dedupe import DedupeIndex
@@ -40,6 +47,22 @@ if TYPE_CHECKING:
     from tandem.lake.writer import GroupCommitWriter
 
 COMMIT_RETRIES = 20
+APPEND_TABLES_CONFIG: dict[str, str] = {
+    "delta.checkpointInterval": "10",
+    "delta.logRetentionDuration": "interval 1 hour",
+    "delta.deletedFileRetentionDuration": "interval 1 hour",
+}
+"""Table properties of the append-heavy tables (`events`, `quarantine`). A commit costs in
+proportion to the log entries since the last checkpoint (~0.2 ms each; each small append is one),
+so a checkpoint every 10 commits keeps a commit at a few ms whatever the ingest rate. Log entries
+and tombstones (files merged away) older than an hour are then dropped from checkpoints and the
+log, so neither grows with the table's history: time travel reaches back an hour; `Lake.compact
+(vacuum=True)` finds unreferenced files by listing the table (a full vacuum)."""
+SMALL_FILE_BYTES = 16 * 1024 * 1024
+"""Files under this size are merged by `Lake.compact_small_files`."""
+STAT_TEXT_CHARS = 32
+"""Strings longer than this get no maximum in a file's statistics (a prefix is a valid minimum,
+not a valid maximum); JSON text columns get no min/max at all (never range-filtered)."""
 T = TypeVar("T")
 _WARNINGS_LOCK = threading.Lock()
 
@@ -107,6 +130,8 @@ class Lake:
         self._local = threading.local()
         self._connections: list[ibis.BaseBackend] = []
         self._con_lock = threading.Lock()
+        self._maintenance: dict[str, DeltaTable] = {}
+        self._maintenance_lock = threading.Lock()
         self.checkpoint_in_background = False
         """Set by a GroupCommitWriter that compacts: checkpoints are then written by its
         compaction thread, not by the commit that happens to be the hundredth (~100 ms)."""
@@ -127,24 +152,35 @@ class Lake:
         if table is None:
             table = self._open_or_create(name)
             self._tables[name] = table
-        else:
+        elif self._newer_exists(name, table):
             _guard(table.update_incremental, f"read the {name} table")
         return table
+
+    def _newer_exists(self, name: str, table: DeltaTable) -> bool:
+        """Whether a commit follows the handle's version: the next log entry exists (a file
+        system check of microseconds, where refreshing the handle costs milliseconds)."""
+        entry = Path(self.table_path(name), "_delta_log", f"{table.version() + 1:020d}.json")
+        return entry.exists()
 
     def _open_or_create(self, name: str) -> DeltaTable:
         path = self.table_path(name)
         schema = SCHEMAS[name]
+        config = APPEND_TABLES_CONFIG if name in (EVENTS, QUARANTINE) else None
         try:
             table = DeltaTable(path)
         except TableNotFoundError:
             Path(path).mkdir(parents=True, exist_ok=True)
             try:
-                table = DeltaTable.create(path, schema, partition_by=PARTITIONS[name])
+                table = DeltaTable.create(
+                    path, schema, partition_by=PARTITIONS[name], configuration=config
+                )
             except DeltaError:  # another process created it at the same instant
                 table = _guard(lambda: DeltaTable(path), f"open the {name} table")
         except DeltaError as exc:
             raise LakeFailure(f"cannot open the {name} table at {path}: {exc}") from None
         _check_schema(name, path, table, schema)
+        if config is not None:
+            _configure(table, config)
         return table
 
     # -- writing -----------------------------------------------------------------------------
@@ -318,6 +354,9 @@ class Lake:
             self._commit(self._table(QUARANTINE), QUARANTINE, pa.concat_tables(rows))
 
     def _commit(self, table: DeltaTable, name: str, data: pa.Table | pa.RecordBatchReader) -> None:
+        if isinstance(data, pa.Table):
+            self._commit_files(table, name, data)
+            return
         attempt = 0
         while True:
             try:
@@ -345,6 +384,30 @@ class Lake:
                 raise LakeFailure(f"could not write to the {name} table: {exc}") from None
             except OSError as exc:
                 raise LakeFailure(f"could not write to the {name} table: {exc}") from None
+
+    def _commit_files(self, table: DeltaTable, name: str, data: pa.Table) -> None:
+        """Append `data` as one commit: one Parquet file per partition written here (pyarrow,
+        with its statistics), then a commit of just their add actions. About 5 ms for a small
+        append where `write_deltalake` takes 15-100 ms (it costs more the more files the table
+        has). The handle is brought to the new version (our commit, or later ones)."""
+        folder = self.table_path(name)
+        actions = _write_files(folder, name, data)
+        hooks = PostCommitHookProperties(create_checkpoint=not self.checkpoint_in_background)
+        try:
+            table.create_write_transaction(
+                actions,
+                mode="append",
+                schema=SCHEMAS[name],
+                partition_by=PARTITIONS[name],
+                commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES),
+                post_commithook_properties=hooks,
+            )
+        except (DeltaError, OSError) as exc:
+            for action in actions:  # never referenced by the log: nobody reads them
+                Path(folder, unquote(action.path)).unlink(missing_ok=True)
+            what = "commit to" if isinstance(exc, CommitFailedError) else "write to"
+            raise LakeFailure(f"could not {what} the {name} table: {exc}") from None
+        _guard(table.update_incremental, f"read the {name} table")
 
     def writer(self, **options: Any) -> GroupCommitWriter:
         """A GroupCommitWriter over this lake (the server's write path); close it when done."""
@@ -410,24 +473,104 @@ class Lake:
             self._index.reset()
         return CompactResult(results)
 
-    def compact_small_files(self) -> bool:
-        """Merge the small files of both tables (rewrite-only commits, no rows change), through
-        handles of their own: it runs beside appends without holding the write lock. A conflict
-        or failure is not an error (the data is untouched): False, and it is tried again later.
-        """
+    def compact_small_files(
+        self, *, min_files: int = 2, small_bytes: int = SMALL_FILE_BYTES, max_files: int = 2000
+    ) -> bool:
+        """Merge the small files of each partition of both tables into one file (a rewrite-only
+        commit: no rows change, `dataChange` false), through handles of their own: it runs
+        beside appends without holding the write lock. A conflict (another compaction, a
+        duplicate removal) or failure is not an error (the data is untouched): False, and it is
+        tried again later. True when files were merged."""
         merged = False
-        for name in (EVENTS, QUARANTINE):
-            path = self.table_path(name)
-            try:
-                table = DeltaTable(path)
-                metrics = table.optimize.compact(writer_properties=_writer_properties())
-                if self.checkpoint_in_background:
-                    table.update_incremental()
-                    table.create_checkpoint()
-            except (DeltaError, OSError):
-                continue
-            merged = merged or bool(metrics.get("numFilesRemoved"))
+        with self._maintenance_lock:
+            for name in (EVENTS, QUARANTINE):
+                try:
+                    merged = (
+                        self._merge_small_files(name, min_files, small_bytes, max_files) or merged
+                    )
+                except (DeltaError, OSError, pa.ArrowException):
+                    continue
         return merged
+
+    def _merge_small_files(
+        self, name: str, min_files: int, small_bytes: int, max_files: int
+    ) -> bool:
+        table = self._maintenance_table(name)
+        if table is None:
+            return False
+        adds = pa.table(table.get_add_actions(flatten=True))
+        if not adds.num_rows:
+            return False
+        small = adds.filter(pc.less(adds.column("size_bytes"), small_bytes))
+        (column,) = PARTITIONS[name]
+        values = small.column(f"partition.{column}")
+        merged = False
+        for value in pc.unique(values).to_pylist():
+            files = small.filter(pc.equal(values, value)).slice(0, max_files)
+            if files.num_rows < min_files:
+                continue
+            paths = files.column("path").to_pylist()
+            body_schema = pa.schema([f for f in SCHEMAS[name] if f.name != column])
+            rows = ds.dataset(
+                [str(Path(self.table_path(name), unquote(p))) for p in paths],
+                schema=body_schema,
+                format="parquet",
+            ).to_table()
+            folder = self.table_path(name)
+            add = _write_file(folder, {column: value}, rows, data_change=False)
+            now = int(time.time() * 1000)
+            removes = [
+                RemoveAction(p, False, now, size, {column: value})
+                for p, size in zip(paths, files.column("size_bytes").to_pylist(), strict=True)
+            ]
+            try:
+                table.create_write_transaction(
+                    [*removes, add],
+                    mode="append",
+                    schema=SCHEMAS[name],
+                    partition_by=PARTITIONS[name],
+                    post_commithook_properties=PostCommitHookProperties(
+                        create_checkpoint=False, cleanup_expired_logs=False
+                    ),
+                )
+            except (DeltaError, OSError):
+                Path(folder, unquote(add.path)).unlink(missing_ok=True)
+                table.update_incremental()
+                continue
+            table.update_incremental()
+            merged = True
+        return merged
+
+    def checkpoint(self, *, cleanup: bool = False) -> None:
+        """Write a checkpoint of both tables at their latest version (the writer's maintenance
+        thread does this every few commits, off the commit path); with `cleanup`, also delete
+        log entries older than the log retention. A failure is not an error: tried again later.
+        """
+        with self._maintenance_lock:
+            for name in (EVENTS, QUARANTINE):
+                try:
+                    table = self._maintenance_table(name)
+                    if table is None:
+                        continue
+                    table.create_checkpoint()
+                    if cleanup:
+                        table.cleanup_metadata()
+                except (DeltaError, OSError):
+                    continue
+
+    def _maintenance_table(self, name: str) -> DeltaTable | None:
+        """The maintenance thread's own handle of a table (at its latest version); None while
+        the table does not exist yet."""
+        table = self._maintenance.get(name)
+        if table is None:
+            try:
+                table = DeltaTable(self.table_path(name))
+            except TableNotFoundError:
+                return None
+            self._maintenance[name] = table
+        else:
+            table.update_incremental()
+        return table
 
     def close(self) -> None:
         with self._con_lock:
@@ -445,6 +588,108 @@ def _writer_properties() -> WriterProperties:
         compression="SNAPPY",
         default_column_properties=ColumnProperties(dictionary_enabled=False),
         column_properties={c: dictionary for c in ("type", "event", "name", "origin", "reason")},
+    )
+
+
+def _configure(table: DeltaTable, config: dict[str, str]) -> None:
+    """Give a table made by an earlier version the properties it lacks (one metadata commit,
+    once); a failure (e.g. another process doing the same) is not an error."""
+    current = table.metadata().configuration
+    missing = {k: v for k, v in config.items() if current.get(k) is None}
+    if missing:
+        try:
+            table.alter.set_table_properties(missing, raise_if_not_exists=False)
+        except (DeltaError, OSError):
+            return
+
+
+def _write_files(folder: str, name: str, data: pa.Table) -> list[AddAction | RemoveAction]:
+    """Write `data` as one Parquet file per partition value in the table folder (named and
+    placed as deltalake names them) and return their add actions, with statistics."""
+    partitions = PARTITIONS[name]
+    if not partitions:
+        return [_write_file(folder, {}, data, data_change=True)]
+    (column,) = partitions  # the append tables are partitioned by `source` only
+    values = pc.unique(data.column(column)).to_pylist()
+    actions: list[AddAction | RemoveAction] = []
+    for value in values:
+        rows = data if len(values) == 1 else data.filter(pc.equal(data.column(column), value))
+        actions.append(
+            _write_file(folder, {column: value}, rows.drop_columns([column]), data_change=True)
+        )
+    return actions
+
+
+def _write_file(
+    folder: str, partition: dict[str, str | None], body: pa.Table, *, data_change: bool
+) -> AddAction:
+    """One Parquet file of `body` (without the partition columns) in its partition's folder."""
+    folders = [f"{k}={quote(v, safe='')}" for k, v in partition.items() if v is not None]
+    relative = "/".join([*folders, f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"])
+    path = Path(folder, relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        body,
+        path,
+        compression="snappy",
+        use_dictionary=[c for c in _DICTIONARY_COLUMNS if c in body.column_names],
+        write_statistics=False,
+    )
+    stat = path.stat()
+    return AddAction(
+        path=quote(relative, safe="/="),
+        size=stat.st_size,
+        partition_values=partition,
+        modification_time=int(stat.st_mtime * 1000),
+        data_change=data_change,
+        stats=_stats(body),
+    )
+
+
+_DICTIONARY_COLUMNS = ("type", "event", "name", "origin", "reason")
+_NO_RANGE_COLUMNS = ("traits", "properties", "context", "raw")
+
+
+def _stats(table: pa.Table) -> str:
+    """A data file's Delta statistics: row count, null counts, min/max (see STAT_TEXT_CHARS)."""
+    minimum: dict[str, Any] = {}
+    maximum: dict[str, Any] = {}
+    nulls: dict[str, int] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        nulls[name] = column.null_count
+        if name in _NO_RANGE_COLUMNS or column.null_count == len(column):
+            continue
+        low, high = pc.min_max(column).values()
+        low, high = low.as_py(), high.as_py()
+        if isinstance(low, str):
+            minimum[name] = low[:STAT_TEXT_CHARS]
+            if len(high) <= STAT_TEXT_CHARS:
+                maximum[name] = high
+        elif isinstance(low, datetime):  # milliseconds: the minimum down, the maximum up
+            minimum[name] = _millis(low, up=False)
+            maximum[name] = _millis(high, up=True)
+        elif isinstance(low, int | float):
+            minimum[name], maximum[name] = low, high
+    return json.dumps(
+        {
+            "numRecords": table.num_rows,
+            "minValues": minimum,
+            "maxValues": maximum,
+            "nullCount": nulls,
+        },
+        separators=(",", ":"),
+    )
+
+
+def _millis(value: datetime, *, up: bool) -> str:
+    micros = value.microsecond % 1000
+    if up and micros:
+        value = value + timedelta(microseconds=1000 - micros)
+    else:
+        value = value - timedelta(microseconds=micros)
+    return (
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     )
 
 

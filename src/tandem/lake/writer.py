@@ -7,10 +7,13 @@ and one to `quarantine` (only when there are rejections), then resolves each sub
 with its own counts. When the commit fails, every future of the group fails with the error (the
 HTTP layer answers 503): a future never resolves as success unless its rows are committed.
 
-Every small commit adds a data file, and a Delta commit costs more the more files the table has
-(46 ms over the first 200 commits, 97 ms after 600). So every `compact_every` commits a second
-thread merges the small files (`Lake.compact_small_files`: a rewrite-only commit that runs beside
-the appends; if it conflicts it is skipped and tried again later): commits stay ~15-25 ms.
+A commit (`Lake.append_many`: a Parquet file written with pyarrow, then a commit of its add
+action) takes a few ms, but it costs more the more log entries follow the last checkpoint and the
+more files the table has. So a maintenance thread, off the commit path, writes a checkpoint every
+`checkpoint_every` commits (deleting expired log entries every `cleanup_every`), and merges the
+small files every `compact_every` commits (`Lake.compact_small_files`: a rewrite-only commit that
+runs beside the appends; if it conflicts it is skipped and tried again later). Commits then stay
+at a few ms however long the server runs.
 """
 
 from __future__ import annotations
@@ -54,16 +57,26 @@ class GroupCommitWriter:
         max_delay: float = 0.005,
         max_rows: int = 20_000,
         compact_every: int | None = 50,
+        checkpoint_every: int = 10,
+        cleanup_every: int = 200,
     ):
         self.lake = lake
         self.max_delay = max_delay
         self.max_rows = max_rows
         self.compact_every = compact_every
-        self._compactor: threading.Thread | None = None
+        self.checkpoint_every = checkpoint_every
+        self.cleanup_every = cleanup_every
         self.compactions = 0
-        if compact_every:
-            lake.checkpoint_in_background = True
-        """How many background compactions ran (for tests and metrics)."""
+        """How many background compactions merged files (for tests and metrics)."""
+        self.checkpoints = 0
+        """How many background checkpoints were written (for tests and metrics)."""
+        lake.checkpoint_in_background = True
+        self._wake = threading.Event()
+        self._stopping = False
+        self._maintainer = threading.Thread(
+            target=self._maintain, name="tandem-lake-maintain", daemon=True
+        )
+        self._maintainer.start()
         self._queue: queue.Queue[_Item | object] = queue.Queue()
         self._closed = False
         self._close_lock = threading.Lock()
@@ -89,10 +102,10 @@ class GroupCommitWriter:
             self._closed = True
             self._queue.put(_STOP)
         self._thread.join()
-        if self._compactor is not None:
-            self._compactor.join()
-        if self.compact_every:
-            self.lake.checkpoint_in_background = False
+        self._stopping = True
+        self._wake.set()
+        self._maintainer.join()
+        self.lake.checkpoint_in_background = False
 
     def __enter__(self) -> GroupCommitWriter:
         return self
@@ -141,18 +154,29 @@ class GroupCommitWriter:
         self.commits += 1
         for item, result in zip(live, results, strict=True):
             item.future.set_result(result)
-        if self.compact_every and self.commits % self.compact_every == 0:
-            self._compact_soon()
+        self._wake.set()
 
-    def _compact_soon(self) -> None:
-        """Merge small files on a thread of its own (one at a time; skipped if still busy)."""
-        if self._compactor is not None and self._compactor.is_alive():
-            return
-        self._compactor = threading.Thread(
-            target=self._compact, name="tandem-lake-compact", daemon=True
-        )
-        self._compactor.start()
-
-    def _compact(self) -> None:
-        if self.lake.compact_small_files():
-            self.compactions += 1
+    def _maintain(self) -> None:
+        """Checkpoint, merge small files and clean the log up as commits accumulate; one last
+        checkpoint on close (the next process opens the tables from it)."""
+        checkpointed = compacted = cleaned = 0
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            commits = self.commits
+            stopping = self._stopping
+            if self.compact_every and commits - compacted >= self.compact_every:
+                compacted = commits
+                if self.lake.compact_small_files():
+                    self.compactions += 1
+            if commits - checkpointed >= self.checkpoint_every or (
+                stopping and commits > checkpointed
+            ):
+                checkpointed = commits
+                cleanup = commits - cleaned >= self.cleanup_every
+                if cleanup:
+                    cleaned = commits
+                self.lake.checkpoint(cleanup=cleanup)
+                self.checkpoints += 1
+            if stopping:
+                return
