@@ -440,6 +440,7 @@ def match_records(
             "WHERE last_name IS NOT NULL OR birth_date IS NOT NULL",
         )
         _run(duck, f'DROP TABLE "{name}_all"')
+        stats["steps"] = {"records": round(time.perf_counter() - started, 3)}
         return _match(duck, name, total, options, stats, started)
     finally:
         _run(duck, f'DROP TABLE IF EXISTS "{name}_all"')
@@ -507,6 +508,7 @@ def _train_and_predict(
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
+    step = _stepper(stats)
     linker = Linker(table, settings, log_level=None)
     try:
         try:
@@ -515,6 +517,7 @@ def _train_and_predict(
             )
         except ValueError as error:  # more observed matches than the recall allows
             return _empty(stats, f"cannot estimate the prior: {error}", started)
+        step("prior")
         prior_value = linker._settings_obj._probability_two_random_records_match
         stats["prior"] = prior_value
         if prior_value <= 0:
@@ -522,6 +525,7 @@ def _train_and_predict(
         linker.training.estimate_u_using_random_sampling(
             max_pairs=options.max_pairs_for_u, seed=options.seed
         )
+        step("u")
         trained = []
         for rule in training:
             # A pass that fails leaves Splink's model without the comparisons it blocked on:
@@ -537,10 +541,12 @@ def _train_and_predict(
                 continue
             trained.append(rule)
         stats["trained_on"] = trained
+        step("em")
         if not trained:
             return _empty(stats, "expectation maximisation could not train the model", started)
         stats["parameters"] = _parameters(linker)
         predictions = linker.inference.predict(threshold_match_probability=options.threshold)
+        step("predict")
         above = f'"{predictions.physical_name}"'
         stats["pairs_above_threshold"] = int(_run(duck, f"SELECT count(*) FROM {above}")[0][0])
         veto = _UNCORROBORATED if options.require_corroboration else "FALSE"
@@ -556,6 +562,7 @@ def _train_and_predict(
             params=[options.threshold],
         ).to_arrow_table()
         stats["not_corroborated"] = stats["pairs_above_threshold"] - edges.num_rows
+        step("corroboration")
     finally:
         linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
     stats["pairs"] = edges.num_rows
@@ -653,6 +660,19 @@ def _parameters(linker: Any) -> dict[str, Any]:
             )
         out[comparison.output_column_name] = levels
     return out
+
+
+def _stepper(stats: dict[str, Any]) -> Any:
+    """A function recording the seconds since its previous call under `stats["steps"][name]`."""
+    last = [time.perf_counter()]
+    steps = stats.setdefault("steps", {})
+
+    def step(name: str) -> None:
+        now = time.perf_counter()
+        steps[name] = round(now - last[0], 3)
+        last[0] = now
+
+    return step
 
 
 def _empty(stats: dict[str, Any], reason: str, started: float) -> MatchResult:
