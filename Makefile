@@ -20,14 +20,19 @@ DEMO_DIR ?= demo
 PYTEST_WORKERS ?= auto
 PYTEST := $(RUN) pytest -q -n $(PYTEST_WORKERS)
 
-.PHONY: install lint format test test-sqlite test-postgres demo bench clean
+.PHONY: install install-spark lint format test test-sqlite test-postgres demo bench clean
 
+# `install` leaves optional extras that are already there (--inexact); the tests also need the
+# Spark extra (pyspark, ~450 MB), which `make demo` does not.
 install:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --root-user-action=ignore uv
-	@$(UV) sync --frozen --quiet --compile-bytecode
+	@$(UV) sync --frozen --quiet --compile-bytecode --inexact
 	@$(RUN) python -m compileall -q src
 
-lint: install
+install-spark: install
+	@$(UV) sync --frozen --quiet --extra spark
+
+lint: install-spark
 	$(RUN) ruff check src tests benchmarks
 	$(RUN) ruff format --check src tests benchmarks
 	$(RUN) mypy
@@ -36,10 +41,10 @@ format: install
 	$(RUN) ruff format src tests benchmarks
 	$(RUN) ruff check --fix src tests benchmarks
 
-test-sqlite: install
+test-sqlite: install-spark
 	$(PYTEST)
 
-test-postgres: install
+test-postgres: install-spark
 	TANDEM_TEST_DATABASE_URL=$(POSTGRES_URL) $(PYTEST)
 
 test: lint test-sqlite
