@@ -248,6 +248,17 @@ def write_settings(root: Path, *, name: str, database_url: str | None = None) ->
         "# Query engine for customer data: duckdb (one machine) or spark.",
         'engine = "duckdb"',
         "",
+        "# Identity resolution (docs/identity.md). Every rule has a default; for example:",
+        "# [identity]",
+        '# default_region = "GB"          # phones written without a country code',
+        "# [identity.types.email]",
+        "# max_per_profile = 5           # at most 5 emails in one customer",
+        "# shared_above = 2              # seen with more user ids than this: shared",
+        "# [identity.sources.service]",
+        '# records = "contacts"          # tickets: many per person, not people',
+        "# [identity.matching]",
+        "# threshold = 0.95              # probabilistic match probability to join records",
+        "",
     ]
     path = root / CONFIG_FILE
     path.write_text("\n".join(lines), encoding="utf-8")
