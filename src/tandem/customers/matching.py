@@ -34,6 +34,7 @@ import datetime
 import logging
 import math
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import count
@@ -46,6 +47,7 @@ from phonenumbers import country_code_for_region
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tandem.errors import InvalidValue, TandemError
+from tandem.lake.store import _WARNINGS_LOCK
 
 # -- person records -----------------------------------------------------------------------------
 FIELDS = (
@@ -430,7 +432,7 @@ def match_records(
     )
     try:
         # the records are materialised once, in the connection's own DuckDB (no copy out)
-        _run(duck, f'CREATE OR REPLACE TEMP TABLE "{name}_all" AS {con.compile(everything)}')
+        _materialise(con, name + "_all", everything)
         total = int(_run(duck, f'SELECT count(*) FROM "{name}_all"')[0][0])
         _run(
             duck,
@@ -680,6 +682,15 @@ def _empty(stats: dict[str, Any], reason: str, started: float) -> MatchResult:
     stats["pairs"] = 0
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return MatchResult(edges=EDGE_SCHEMA.empty_table(), stats=stats)
+
+
+def _materialise(con: ibis.BaseBackend, name: str, expr: ir.Table) -> None:
+    """`expr` as temporary table `name` of `con`, computed inside DuckDB."""
+    # ibis 12 reads the new table's schema with DuckDB 2.0's deprecated fetch_arrow_table();
+    # catch_warnings changes process-wide state, so under the lake's lock
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        con.create_table(name, expr, temp=True, overwrite=True)
 
 
 def _run(duck: Any, sql: str) -> list[Any]:
