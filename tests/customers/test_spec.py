@@ -332,3 +332,21 @@ def test_quarantine_rows_carry_source_origin_and_raw() -> None:
             "ingested_at": NOW,
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"a": "{{{{[[[[" * 20, "b": [[[1]]]},  # brackets inside strings do not nest
+        {"a": '\\"{{{{' * 30, "b": {"c": "]]]]" * 30}},  # escaped quotes: the value is walked
+        {"deep": json.loads("[" * 63 + "]" * 63), "pad": ["{"] * 100},  # 64: the limit
+        {"deep": json.loads("[" * 65 + "]" * 65)},
+        {"deep": json.loads('{"k":' * 70 + "1" + "}" * 70), "s": "x" * 10},
+        {"many": [[{"k": [1, 2]}] for _ in range(200)]},
+    ],
+)
+def test_the_depth_check_from_the_brackets_equals_walking_the_value(body: Any) -> None:
+    from tandem.customers import spec
+
+    raw = json.dumps(body).encode()
+    assert spec._too_deep(raw, body) == (spec._depth(body) > MAX_DEPTH)
