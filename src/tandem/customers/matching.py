@@ -472,10 +472,9 @@ def _match(
     stats["fields"] = used
     if compared < 3:
         return _empty(stats, f"{compared} comparable record(s): too few to train a model", started)
-    comparisons = _comparisons(used)
-    blocking = _rules(options.blocking_rules, used)
-    training = _rules(options.training_rules, used)
-    prior = _rules(options.prior_rules, used)
+    model = model_for(used, options)
+    comparisons, blocking = model["comparisons"], model["blocking"]
+    training, prior = model["training"], model["prior"]
     if not comparisons or not blocking:
         return _empty(stats, "the records have no fields in common to compare", started)
     if not prior:
@@ -497,19 +496,12 @@ def _train_and_predict(
     training: list[Rule],
     prior: list[Rule],
 ) -> MatchResult:
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import DuckDBAPI, Linker, block_on
     from splink.internals.exceptions import SplinkException
 
     api = DuckDBAPI(connection=duck)
     table = api.register(name, dataset_display_name="person_records")
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="unique_id",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[block_on(*r) for r in blocking],
-        retain_matching_columns=False,
-        retain_intermediate_calculation_columns=False,
-    )
+    settings = splink_settings(comparisons, blocking)
     step = _stepper(stats)
     linker = Linker(table, settings, log_level=None)
     try:
@@ -606,6 +598,32 @@ known and differ by more than one typo, and yet it shares an email or a phone: a
 contact, which deterministic stitching already refuses to merge on; or (2) it agrees on nothing
 but names (no birth date within one typo, no similar street with the same house number, no
 postcode within one typo, no equal phone or email): namesakes."""
+
+
+def splink_settings(comparisons: list[Any], blocking: list[Rule]) -> Any:
+    """The Splink model Tandem trains: a dedupe over all person records (one table, every source),
+    `unique_id` = the record's key. The benchmark builds Splink-direct runs from it."""
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[block_on(*r) for r in blocking],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def model_for(fields: list[str], options: MatchingOptions) -> dict[str, Any]:
+    """What `match_records` trains for records with these `fields` filled in: `comparisons`,
+    and the `blocking`, `training` and `prior` rules that apply (fields all present)."""
+    return {
+        "comparisons": _comparisons(fields),
+        "blocking": _rules(options.blocking_rules, fields),
+        "training": _rules(options.training_rules, fields),
+        "prior": _rules(options.prior_rules, fields),
+    }
 
 
 def _comparisons(used: list[str]) -> list[Any]:
