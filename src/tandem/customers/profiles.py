@@ -29,7 +29,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,7 @@ from tandem.customers.identifiers import normalise_phone
 from tandem.customers.mapping import IDENTIFIER_TYPES as MAPPED_ID_TYPES
 from tandem.errors import Conflict, InvalidValue, NotFound
 from tandem.lake.derived import replace_table
-from tandem.lake.schema import CUSTOMER_IDS, IDENTITIES, PROFILES, PROFILES_SCHEMA
+from tandem.lake.schema import CUSTOMER_IDS, EVENTS, IDENTITIES, PROFILES, PROFILES_SCHEMA
 
 if TYPE_CHECKING:
     from tandem.config import ProfileSettings
@@ -77,6 +77,8 @@ class ProfileStats:
     seconds: float
     version: int
     """The `profiles` table version written."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per step (extract, messages, traits, ..., assemble, write)."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -96,13 +98,19 @@ def source_ranks(workspace: Workspace, settings: ProfileSettings) -> pa.Table:
     return pa.table({"source": pa.array(names, pa.string()), "rank": pa.array(ranks, pa.int64())})
 
 
-def build_profiles(workspace: Workspace, *, now: datetime, run: int) -> ProfileStats:
+def build_profiles(
+    workspace: Workspace, *, now: datetime, run: int, extracted: bool = False
+) -> ProfileStats:
     """Rebuild `profiles` from `events` + `identities`; one overwrite commit. `run` is the
-    resolution run that asked for it (kept in the stats of that run, not in the table)."""
+    resolution run that asked for it (kept in the stats of that run, not in the table).
+    `extracted`: the caller (resolve) has just run `customers.identifiers.extract` on this
+    thread's connection over the same events; its temporary tables are reused (saves the
+    extraction, about a third of the work)."""
     del run  # the table holds the latest build only; the run's counts record its stats
     started = time.perf_counter()
     lake = workspace.lake
     settings = workspace.settings.profiles
+    timings: dict[str, float] = {}
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     table = compute_profiles(
@@ -111,8 +119,12 @@ def build_profiles(workspace: Workspace, *, now: datetime, run: int) -> ProfileS
         source_ranks(workspace, settings),
         now=now,
         identity=workspace.settings.identity,
+        extracted=extracted,
+        timings=timings,
     )
+    started_write = time.perf_counter()
     version = replace_table(lake, PROFILES, table)
+    timings["write"] = round(time.perf_counter() - started_write, 3)
     with_orders = int(pc.sum(pc.greater(table.column("orders"), 0)).as_py() or 0)
     revenue = float(pc.sum(table.column("revenue")).as_py() or 0.0)
     _READER.forget(lake)
@@ -122,6 +134,7 @@ def build_profiles(workspace: Workspace, *, now: datetime, run: int) -> ProfileS
         revenue=round(revenue, 2),
         seconds=round(time.perf_counter() - started, 3),
         version=version,
+        stages=timings,
     )
 
 
@@ -132,36 +145,61 @@ def compute_profiles(
     *,
     now: datetime,
     identity: IdentitySettings | None = None,
+    extracted: bool = False,
+    timings: dict[str, float] | None = None,
 ) -> pa.Table:
-    """The profiles as an Arrow table in PROFILES_SCHEMA (sorted by customer_id)."""
-    import ibis  # type: ignore[import-untyped]
-
+    """The profiles as an Arrow table in PROFILES_SCHEMA (sorted by customer_id). With
+    `extracted`, the identifier extraction's temporary tables (customers.identifiers.extract)
+    are on this thread's connection already, from the same events (resolve made them), and are
+    used as they are; `timings` receives the seconds of each step."""
     identity = identity or IdentitySettings()
 
-    ids.extract(lake, identity)  # every message's normalised identifiers (temp tables)
-    events_sql = ibis.to_sql(lake.events(), dialect="duckdb")
-    lake.raw(IDENTITIES)  # registers lake_identities on this thread's connection
+    if not extracted:
+        started = time.perf_counter()
+        ids.extract(lake, identity)  # every message's normalised identifiers (temp tables)
+        if timings is not None:
+            timings["extract"] = round(time.perf_counter() - started, 3)
+    lake.raw(EVENTS)  # registers lake_events and lake_identities on this thread's connection
+    lake.raw(IDENTITIES)
     db = lake.con.con
     db.register("_tp_ranks", ranks)
-    temps = ["_tp_msg", "_tp_traits", "_tp_golden", "_tp_fields", "_tp_orders"]
-    temps += [ids.IDENTIFIERS, ids.MESSAGES]
+    temps = [
+        "_tp_msg",
+        "_tp_traits",
+        "_tp_golden",
+        "_tp_fields",
+        "_tp_orders",
+        "_tp_behaviour",
+        "_tp_identifiers",
+        "_tp_consent",
+    ]
+    if not extracted:
+        temps += [ids.IDENTIFIERS, ids.MESSAGES]
+    revenue_path = "$." + json.dumps(settings.revenue_property)
+    order_path = "$." + json.dumps(settings.order_id_property)
+    steps: list[tuple[str, str, list[Any]]] = [
+        ("messages", _MESSAGES.format(messages=ids.MESSAGES), []),
+        ("copies", _DEDUPE, []),
+        ("traits", _TRAITS, []),
+        ("golden", _GOLDEN, []),
+        ("fields", _FIELDS, [_field_cases()]),
+        ("orders", _ORDERS, [revenue_path, order_path, settings.order_events]),
+        ("behaviour", _BEHAVIOUR, []),
+        ("identifiers", _IDENTIFIERS.format(identifiers=ids.IDENTIFIERS), []),
+        ("consent", _CONSENT, [settings.consent_traits, list(TRUE_WORDS), list(FALSE_WORDS)]),
+    ]
     try:
-        _run(db, _MESSAGES.format(events=events_sql), [settings.order_events])
-        _run(db, _TRAITS)
-        _run(db, _GOLDEN)
-        _run(db, _FIELDS, [_field_cases()])
-        revenue_path = "$." + json.dumps(settings.revenue_property)
-        order_path = "$." + json.dumps(settings.order_id_property)
-        _run(db, _ORDERS, [revenue_path, order_path])
-        params = [
-            now,
-            settings.consent_traits,
-            list(TRUE_WORDS),
-            list(FALSE_WORDS),
-            now,
-        ]
-        query = _PROFILES.format(identifiers=ids.IDENTIFIERS, messages=ids.MESSAGES)
-        result = db.sql(query, params=params).to_arrow_table()
+        for name, sql, params in steps:
+            started = time.perf_counter()
+            if sql is _DEDUPE and not db.sql(_COPIES).fetchall()[0][0]:
+                continue
+            _run(db, sql, params)
+            if timings is not None:
+                timings[name] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        result = db.sql(_PROFILES, params=[now, now]).to_arrow_table()
+        if timings is not None:
+            timings["assemble"] = round(time.perf_counter() - started, 3)
     finally:
         for name in temps:
             db.execute(f"DROP TABLE IF EXISTS {name}")
@@ -196,35 +234,47 @@ def _field_cases() -> list[dict[str, Any]]:
 
 
 # -- the SQL --------------------------------------------------------------------------------
-# One row per stored message of a resolved customer, with only what profiles read.
+# One row per stored message of a resolved customer (deduplicated as `lake.events()` does: the
+# first ingested copy), with only what profiles read; `mid` keys the message's identifiers.
 _MESSAGES = """
 CREATE OR REPLACE TEMP TABLE _tp_msg AS
-SELECT i.customer_id, e.source, e.message_id, i.record_id, e.type, e.event, e."timestamp",
-       e.user_id, e.anonymous_id, e.traits,
-       json_extract(e.context, '$.traits')::VARCHAR AS context_traits,
-       (e.type = 'track' AND list_contains($1, e.event)) AS is_order,
-       CASE WHEN e.type = 'track' AND list_contains($1, e.event) THEN e.properties END
-           AS properties
-FROM ({events}) AS e
+SELECT mm.mid, i.customer_id, e.source, e.message_id, i.record_id, e.type, e."timestamp",
+       e.ingested_at, e.traits,
+       CASE WHEN contains(e.context, '"traits"')
+            THEN json_extract(e.context, '$.traits')::VARCHAR END AS context_traits
+FROM lake_events AS e
 JOIN lake_identities AS i ON i.source = e.source AND i.message_id = e.message_id
+LEFT JOIN {messages} AS mm ON mm.source = e.source AND mm.message_id = e.message_id
+"""
+# Physical copies of a message (stored twice before a compaction): keep the first ingested.
+_COPIES = "SELECT count(*) > count(DISTINCT (source, message_id)) FROM _tp_msg"
+_DEDUPE = """
+CREATE OR REPLACE TEMP TABLE _tp_msg AS
+SELECT * FROM _tp_msg
+QUALIFY row_number() OVER (PARTITION BY source, message_id ORDER BY ingested_at, mid) = 1
 """
 
 # Every non-empty trait value (identify traits and context.traits), with its source's rank.
 _TRAITS = """
 CREATE OR REPLACE TEMP TABLE _tp_traits AS
-WITH pairs AS (
-    SELECT m.customer_id, m.source, m.message_id, m."timestamp", j.key, j.value, j.type AS jtype
-    FROM _tp_msg AS m, json_each(m.traits) AS j
-    WHERE m.traits IS NOT NULL
+WITH objects AS (
+    SELECT customer_id, source, message_id, "timestamp", traits AS obj FROM _tp_msg
+    WHERE traits IS NOT NULL AND traits <> '{}'
     UNION ALL
-    SELECT m.customer_id, m.source, m.message_id, m."timestamp", j.key, j.value, j.type
-    FROM _tp_msg AS m, json_each(m.context_traits) AS j
-    WHERE m.context_traits IS NOT NULL AND json_type(m.context_traits) = 'OBJECT'
-)
+    SELECT customer_id, source, message_id, "timestamp", context_traits FROM _tp_msg
+    WHERE context_traits IS NOT NULL AND starts_with(context_traits, '{')
+      AND context_traits <> '{}'
+),
+pairs AS (
+    SELECT customer_id, source, message_id, "timestamp", key,
+           json_extract(obj, '$.' || to_json(key)::VARCHAR) AS value
+    FROM (SELECT *, unnest(json_keys(obj)) AS key FROM objects)
+),
+typed AS (SELECT *, json_type(value) AS jtype FROM pairs)
 SELECT p.customer_id, p.source, p.message_id, p."timestamp", p.key, p.value,
        coalesce(r.rank, 1000000) AS rank
-FROM pairs AS p LEFT JOIN _tp_ranks AS r ON r.source = p.source
-WHERE p.key IS NOT NULL AND p.key <> ''
+FROM typed AS p LEFT JOIN _tp_ranks AS r ON r.source = p.source
+WHERE p.key <> ''
   AND p.jtype <> 'NULL'
   AND NOT (p.jtype = 'VARCHAR' AND trim(p.value ->> '$') = '')
   AND NOT (p.jtype = 'ARRAY' AND json_array_length(p.value) = 0)
@@ -234,12 +284,17 @@ WHERE p.key IS NOT NULL AND p.key <> ''
 # Survivorship per (customer, trait key): source rank, then the most recent.
 _GOLDEN = """
 CREATE OR REPLACE TEMP TABLE _tp_golden AS
-SELECT customer_id, key, value, source
-FROM _tp_traits
-QUALIFY row_number() OVER (
-    PARTITION BY customer_id, key
-    ORDER BY rank, "timestamp" DESC, source, message_id
-) = 1
+SELECT customer_id,
+       json_group_object(key, pick.value)::VARCHAR AS traits,
+       json_group_object(key, pick.source)::VARCHAR AS trait_sources
+FROM (
+    SELECT customer_id, key,
+           arg_min(struct_pack(value := value, source := source),
+                   struct_pack(r := rank, t := -epoch_us("timestamp"), s := source,
+                               m := message_id)) AS pick
+    FROM _tp_traits GROUP BY customer_id, key
+)
+GROUP BY customer_id
 """
 
 # The typed columns, by the same rule over all spellings of each field.
@@ -256,16 +311,17 @@ candidates AS (
     WHERE json_type(t.value) IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE')
 ),
 chosen AS (
-    SELECT customer_id, field, text FROM candidates
-    QUALIFY row_number() OVER (
-        PARTITION BY customer_id, field ORDER BY rank, "timestamp" DESC, source, message_id
-    ) = 1
+    SELECT customer_id, field,
+           arg_min(text, struct_pack(r := rank, t := -epoch_us("timestamp"), s := source,
+                                     m := message_id)) AS text
+    FROM candidates GROUP BY customer_id, field
 )
 PIVOT chosen ON field IN ('email', 'phone', 'first_name', 'last_name', 'full_name')
 USING any_value(text) GROUP BY customer_id
 """
 
-# One row per distinct order (order id, else the message), with its value.
+# Orders: the order events of resolved customers, one row per distinct order (order id, else
+# the message), with its value.
 _ORDERS = """
 CREATE OR REPLACE TEMP TABLE _tp_orders AS
 SELECT customer_id,
@@ -274,98 +330,104 @@ SELECT customer_id,
        min("timestamp") AS first_order_at,
        max("timestamp") AS last_order_at
 FROM (
-    SELECT customer_id, "timestamp",
-           TRY_CAST(json_extract_string(properties, $1) AS DOUBLE) AS revenue,
-           coalesce(json_extract_string(properties, $2), message_id) AS order_key
-    FROM _tp_msg WHERE is_order
+    SELECT i.customer_id, e."timestamp",
+           TRY_CAST(json_extract_string(e.properties, $1) AS DOUBLE) AS revenue,
+           coalesce(json_extract_string(e.properties, $2), e.message_id) AS order_key
+    FROM lake_events AS e
+    JOIN lake_identities AS i ON i.source = e.source AND i.message_id = e.message_id
+    WHERE e.type = 'track' AND list_contains($3, e.event)
     QUALIFY row_number() OVER (
-        PARTITION BY customer_id, order_key ORDER BY "timestamp", message_id
+        PARTITION BY i.customer_id, order_key ORDER BY e."timestamp", e.message_id
     ) = 1
 )
 GROUP BY customer_id
 """
 
-_PROFILES = """
-WITH behaviour AS (
-    SELECT customer_id,
-           count(*) AS events,
-           count(DISTINCT CASE WHEN record_id <> message_id THEN source || chr(31) || record_id
-                          END) AS records,
-           min("timestamp") AS first_seen,
-           max("timestamp") AS last_seen,
-           list(DISTINCT source ORDER BY source) AS sources
-    FROM _tp_msg GROUP BY customer_id
+# Behaviour: messages by type and channel, mapped records, first and last seen.
+_BEHAVIOUR = """
+CREATE OR REPLACE TEMP TABLE _tp_behaviour AS
+WITH counts AS (
+    SELECT customer_id, type, source, count(*) AS n,
+           min("timestamp") AS first_seen, max("timestamp") AS last_seen
+    FROM _tp_msg GROUP BY ALL
+),
+records AS (
+    SELECT customer_id, count(DISTINCT (source, record_id)) AS records
+    FROM _tp_msg WHERE record_id <> message_id GROUP BY customer_id
+),
+by_source AS (
+    SELECT customer_id, source, sum(n) AS n, min(first_seen) AS first_seen,
+           max(last_seen) AS last_seen
+    FROM counts GROUP BY ALL
 ),
 by_type AS (
-    SELECT customer_id,
-           to_json(map_from_entries(list(struct_pack(k := type, v := n) ORDER BY type)))::VARCHAR
-               AS events_by_type
-    FROM (SELECT customer_id, type, count(*) AS n FROM _tp_msg GROUP BY ALL)
+    SELECT customer_id, json_group_object(type, n)::VARCHAR AS events_by_type
+    FROM (SELECT customer_id, type, sum(n)::BIGINT AS n FROM counts GROUP BY ALL)
     GROUP BY customer_id
-),
-by_channel AS (
-    SELECT customer_id,
-           to_json(map_from_entries(list(struct_pack(k := source, v := n) ORDER BY source)))
-               ::VARCHAR AS events_by_channel
-    FROM (SELECT customer_id, source, count(*) AS n FROM _tp_msg GROUP BY ALL)
-    GROUP BY customer_id
-),
-golden AS (
-    SELECT customer_id,
-           to_json(map_from_entries(list(struct_pack(k := key, v := value) ORDER BY key)))
-               ::VARCHAR AS traits,
-           to_json(map_from_entries(list(struct_pack(k := key, v := source) ORDER BY key)))
-               ::VARCHAR AS trait_sources
-    FROM _tp_golden GROUP BY customer_id
-),
-identifiers AS (
-    SELECT customer_id,
-           to_json(map_from_entries(list(struct_pack(k := id_type, v := ids) ORDER BY id_type)))
-               ::VARCHAR AS identifiers
-    FROM (
-        SELECT m.customer_id, i.id_type, list(DISTINCT i.id_value ORDER BY i.id_value) AS ids
-        FROM {identifiers} AS i
-        JOIN {messages} AS mm USING (mid)
-        JOIN _tp_msg AS m ON m.source = mm.source AND m.message_id = mm.message_id
-        GROUP BY ALL
-    )
-    GROUP BY customer_id
-),
-rfm AS (
-    SELECT customer_id, orders, revenue, first_order_at, last_order_at,
-           floor((epoch($1::TIMESTAMPTZ) - epoch(last_order_at)) / 86400)::BIGINT
-               AS recency_days
-    FROM _tp_orders
-),
-scored AS (
-    SELECT *,
-           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY recency_days DESC)))::BIGINT
-               AS r_score,
-           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY orders)))::BIGINT AS f_score,
-           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY revenue)))::BIGINT AS m_score
-    FROM rfm
-),
-consent_values AS (
+)
+SELECT s.customer_id, s.events, coalesce(r.records, 0)::BIGINT AS records, s.first_seen,
+       s.last_seen, s.sources, s.events_by_channel, t.events_by_type
+FROM (
+    SELECT customer_id, sum(n)::BIGINT AS events,
+           min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+           list(source ORDER BY source) AS sources,
+           json_group_object(source, n::BIGINT)::VARCHAR AS events_by_channel
+    FROM by_source GROUP BY customer_id
+) AS s
+JOIN by_type AS t USING (customer_id)
+LEFT JOIN records AS r USING (customer_id)
+"""
+
+# Identifiers: type -> sorted distinct values, per customer.
+_IDENTIFIERS = """
+CREATE OR REPLACE TEMP TABLE _tp_identifiers AS
+SELECT customer_id, json_group_object(id_type, ids)::VARCHAR AS identifiers
+FROM (
+    SELECT customer_id, id_type, list(id_value ORDER BY id_value) AS ids
+    FROM (SELECT DISTINCT m.customer_id, i.id_type, i.id_value
+          FROM {identifiers} AS i JOIN _tp_msg AS m USING (mid))
+    GROUP BY ALL
+)
+GROUP BY customer_id
+"""
+
+# Consent: the latest statement of each consent trait, and of all of them.
+_CONSENT = """
+CREATE OR REPLACE TEMP TABLE _tp_consent AS
+WITH consent_values AS (
     SELECT customer_id, key, source, "timestamp",
-           CASE WHEN lower(trim(value ->> '$')) IN (SELECT unnest($3)) THEN true
-                WHEN lower(trim(value ->> '$')) IN (SELECT unnest($4)) THEN false END AS given
-    FROM _tp_traits WHERE list_contains($2, key)
+           CASE WHEN lower(trim(value ->> '$')) IN (SELECT unnest($2)) THEN true
+                WHEN lower(trim(value ->> '$')) IN (SELECT unnest($3)) THEN false END AS given
+    FROM _tp_traits WHERE list_contains($1, key)
 ),
 consent_latest AS (
     SELECT * FROM consent_values WHERE given IS NOT NULL
     QUALIFY row_number() OVER (
         PARTITION BY customer_id, key ORDER BY "timestamp" DESC, source
     ) = 1
-),
-consent AS (
-    SELECT customer_id,
-           to_json(map_from_entries(list(struct_pack(
-               k := key,
-               v := struct_pack(given := given, source := source, at := strftime(
-                   timezone('UTC', "timestamp"), '%Y-%m-%dT%H:%M:%S.%fZ'))
-           ) ORDER BY key)))::VARCHAR AS consent,
-           arg_max(given, "timestamp") AS marketing_opt_in
-    FROM consent_latest GROUP BY customer_id
+)
+SELECT customer_id,
+       to_json(map_from_entries(list(struct_pack(
+           k := key,
+           v := struct_pack(given := given, source := source, at := strftime(
+               timezone('UTC', "timestamp"), '%Y-%m-%dT%H:%M:%S.%fZ'))
+       ) ORDER BY key)))::VARCHAR AS consent,
+       arg_max(given, "timestamp") AS marketing_opt_in
+FROM consent_latest GROUP BY customer_id
+"""
+
+_PROFILES = """
+WITH scored AS (
+    SELECT customer_id, orders, revenue, first_order_at, last_order_at, recency_days,
+           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY recency_days DESC)))::BIGINT
+               AS r_score,
+           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY orders)))::BIGINT AS f_score,
+           least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY revenue)))::BIGINT AS m_score
+    FROM (
+        SELECT *, floor((epoch($1::TIMESTAMPTZ) - epoch(last_order_at)) / 86400)::BIGINT
+                      AS recency_days
+        FROM _tp_orders
+    )
 )
 SELECT b.customer_id,
        lower(f.email) AS email,
@@ -378,7 +440,7 @@ SELECT b.customer_id,
                      THEN trim(substr(f.full_name, position(' ' IN f.full_name) + 1)) END)
            AS last_name,
        g.traits, g.trait_sources, ident.identifiers, b.sources,
-       b.records, b.events, t.events_by_type, c.events_by_channel, b.first_seen, b.last_seen,
+       b.records, b.events, b.events_by_type, b.events_by_channel, b.first_seen, b.last_seen,
        coalesce(s.orders, 0) AS orders, coalesce(s.revenue, 0.0) AS revenue,
        s.first_order_at, s.last_order_at, s.recency_days,
        coalesce(s.orders, 0) AS frequency, coalesce(s.revenue, 0.0) AS monetary,
@@ -386,15 +448,13 @@ SELECT b.customer_id,
        CASE WHEN s.r_score IS NOT NULL THEN s.r_score::VARCHAR || s.f_score::VARCHAR
             || s.m_score::VARCHAR END AS rfm,
        k.marketing_opt_in, k.consent,
-       $5::TIMESTAMPTZ AS updated_at
-FROM behaviour AS b
-LEFT JOIN by_type AS t USING (customer_id)
-LEFT JOIN by_channel AS c USING (customer_id)
-LEFT JOIN golden AS g USING (customer_id)
+       $2::TIMESTAMPTZ AS updated_at
+FROM _tp_behaviour AS b
+LEFT JOIN _tp_golden AS g USING (customer_id)
 LEFT JOIN _tp_fields AS f USING (customer_id)
-LEFT JOIN identifiers AS ident USING (customer_id)
+LEFT JOIN _tp_identifiers AS ident USING (customer_id)
 LEFT JOIN scored AS s USING (customer_id)
-LEFT JOIN consent AS k USING (customer_id)
+LEFT JOIN _tp_consent AS k USING (customer_id)
 ORDER BY b.customer_id
 """
 
