@@ -158,7 +158,7 @@ def main() -> None:
         identity.assign_ids(lake, now=NOW, run_id=0)
         t3 = time.perf_counter()
         out["identifiers"] = extracted.identifiers
-        out["distinct_identifiers"] = extracted.distinct_identifiers
+        out["distinct_identifiers"] = graph.nodes
         out["phones_fast_path"] = extracted.phones_fast_path
         out["phones_parsed"] = extracted.phones_parsed
         out["deterministic"] = {

@@ -252,7 +252,8 @@ def build_graph(
         """,
     )
     stats.rounds += components(con, "_tandem_edges", "_tandem_lab")
-    det_clusters = _cluster_count(con)
+    _assign(con)
+    det_clusters = run(con, "SELECT count(DISTINCT cluster) FROM _tandem_assign")[0][0]
     # Probabilistic matches join the user-id nodes of the two records.
     _add_matches(con, matches)
     stats.match_edges = run(con, "SELECT count(*) FROM _tandem_matches WHERE accepted")[0][0]
@@ -279,9 +280,6 @@ def build_graph(
         )
         run(con, "DROP TABLE _tandem_medges")
         run(con, "DROP TABLE _tandem_mlab")
-    else:
-        run(con, "ALTER TABLE _tandem_lab ADD COLUMN det_label BIGINT")
-        run(con, "UPDATE _tandem_lab SET det_label = label")
     # Limits per profile: components that break one are rebuilt rule by rule.
     run(
         con,
@@ -297,16 +295,9 @@ def build_graph(
     )
     stats.limit_violations = run(con, "SELECT count(*) FROM _tandem_violating")[0][0]
     if stats.limit_violations:
-        det_clusters += _apply_limits(con, stats)
-    run(
-        con,
-        f"""
-        CREATE OR REPLACE TEMP TABLE _tandem_assign AS
-        SELECT m.mid, coalesce(l.label, x.anchor, -m.mid) AS cluster
-        FROM {MESSAGES} m LEFT JOIN _tandem_anchor x USING (mid)
-        LEFT JOIN _tandem_lab l ON l.nid = x.anchor
-        """,
-    )
+        det_clusters += _apply_limits(con, stats, matched=bool(stats.match_edges))
+    if stats.limit_violations or stats.match_edges:
+        _assign(con)
     counts = run(
         con,
         """
@@ -377,17 +368,17 @@ def _node_ids(con: Any) -> None:
         )
 
 
-def _cluster_count(con: Any) -> int:
-    """Distinct clusters of the messages with the current labels."""
-    return int(
-        run(
-            con,
-            f"""
-            SELECT count(DISTINCT coalesce(l.label, x.anchor, -m.mid))
-            FROM {MESSAGES} m LEFT JOIN _tandem_anchor x USING (mid)
-            LEFT JOIN _tandem_lab l ON l.nid = x.anchor
-            """,
-        )[0][0]
+def _assign(con: Any) -> None:
+    """`_tandem_assign` (mid, cluster) from the anchors' current labels (a message without
+    any identifier is a cluster of its own)."""
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_assign AS
+        SELECT m.mid, coalesce(l.label, x.anchor, -m.mid) AS cluster
+        FROM {MESSAGES} m LEFT JOIN _tandem_anchor x USING (mid)
+        LEFT JOIN _tandem_lab l ON l.nid = x.anchor
+        """,
     )
 
 
@@ -455,14 +446,15 @@ def _add_matches(con: Any, matches: pa.Table | None) -> None:
     run(con, "UPDATE _tandem_matches SET a = NULL WHERE b IS NULL")
 
 
-def _apply_limits(con: Any, stats: GraphStats) -> int:
+def _apply_limits(con: Any, stats: GraphStats, *, matched: bool) -> int:
     """Rebuild the violating components rule by rule (see the module docstring). Returns how
     many more clusters there are before the match step than the first pass counted."""
+    det_label = "l.det_label" if matched else "l.label"
     run(
         con,
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _tl_nodes AS
-        SELECT l.nid, n.t, n.max_per_profile, l.det_label, l.nid AS c,
+        SELECT l.nid, n.t, n.max_per_profile, {det_label} AS det_label, l.nid AS c,
                l.nid IN (SELECT anchor FROM _tandem_anchor) AS is_anchor
         FROM _tandem_lab l JOIN _tandem_nodes n USING (nid)
         WHERE n.status = 'merge' AND l.label IN (SELECT label FROM _tandem_violating)
