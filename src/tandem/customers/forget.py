@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from tandem.customers.profiles import FIELDS, Identifier, find_customers, resolved
+from tandem.customers.profiles import (
+    FIELDS,
+    Identifier,
+    find_customers,
+    optimise_for_lookups,
+    resolved,
+)
 from tandem.db.models.identity import Erasure
 from tandem.errors import NotFound
 from tandem.lake.erase import delete_rows, vacuum_now
@@ -214,6 +220,8 @@ def forget(
         )
     if plan.customers:
         rows[PROFILES] = delete_rows(lake, PROFILES, pa.table({"customer_id": customers}))
+        if rows[PROFILES]:
+            optimise_for_lookups(lake)  # the merge rewrote it in one big row group
         rows[CUSTOMER_IDS] = delete_rows(
             lake,
             CUSTOMER_IDS,

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.dataset as pds  # type: ignore[import-untyped]
+from deltalake import WriterProperties
+from deltalake.exceptions import DeltaError
 
 from tandem.config import IdentitySettings
 from tandem.customers import identifiers as ids
@@ -44,6 +46,7 @@ from tandem.customers.mapping import IDENTIFIER_TYPES as MAPPED_ID_TYPES
 from tandem.errors import Conflict, InvalidValue, NotFound
 from tandem.lake.derived import replace_table
 from tandem.lake.schema import CUSTOMER_IDS, EVENTS, IDENTITIES, PROFILES, PROFILES_SCHEMA
+from tandem.lake.store import LakeFailure
 
 if TYPE_CHECKING:
     from tandem.config import ProfileSettings
@@ -60,6 +63,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
 """Typed profile columns and the trait keys they are read from (lower case, without `_`/`-`)."""
 
 CUSTOMER_ID_PREFIX = "cus_"
+LOOKUP_ROW_GROUP = 2048
+"""Rows per Parquet row group of `profiles`: a lookup by id decodes one group."""
 SOCIAL_TYPES = ("twitter", "facebook", "instagram", "linkedin", "tiktok", "social")
 
 TRUE_WORDS = ("true", "yes", "y", "1", "on", "opt-in", "optin", "opted-in", "subscribed")
@@ -123,8 +128,12 @@ def build_profiles(
         timings=timings,
     )
     started_write = time.perf_counter()
-    version = replace_table(lake, PROFILES, table)
+    replace_table(lake, PROFILES, table)
     timings["write"] = round(time.perf_counter() - started_write, 3)
+    started_write = time.perf_counter()
+    optimise_for_lookups(lake)
+    version = profiles_version(lake)
+    timings["sort_for_lookups"] = round(time.perf_counter() - started_write, 3)
     with_orders = int(pc.sum(pc.greater(table.column("orders"), 0)).as_py() or 0)
     revenue = float(pc.sum(table.column("revenue")).as_py() or 0.0)
     _READER.forget(lake)
@@ -493,12 +502,37 @@ def profiles_version(lake: Lake) -> int:
 
 
 def get_profile(lake: Lake, customer_id: str) -> dict[str, Any] | None:
-    """The profile of `customer_id` as a dict (JSON columns parsed), or None."""
-    dataset = _READER.dataset(lake)
-    rows = dataset.to_table(filter=_equals("customer_id", customer_id)).to_pylist()
+    """The profile of `customer_id` as a dict (JSON columns parsed), or None. The table is
+    sorted by customer id in small row groups (`optimise_for_lookups`): the filter reads one."""
+    rows = _select(_READER.dataset(lake), "customer_id", customer_id).to_pylist()
     if not rows:
         return None
     return _decode(rows[0])
+
+
+def _select(dataset: pds.Dataset, column: str, value: str, **options: Any) -> pa.Table:
+    """The rows of `dataset` whose `column` is `value`, by row-group statistics. Files that a
+    Delta merge (an erasure) rewrote store strings as string_view, which a string literal does
+    not compare with: those are compared through a cast (a scan, until the next rebuild)."""
+    try:
+        return dataset.to_table(filter=pds.field(column) == value, **options)
+    except pa.ArrowNotImplementedError:
+        return dataset.to_table(filter=pds.field(column).cast(pa.string()) == value, **options)
+
+
+def optimise_for_lookups(lake: Lake) -> None:
+    """Rewrite `profiles` sorted by customer id in row groups of LOOKUP_ROW_GROUP rows (a
+    data-neutral Delta commit), so a lookup by id reads one small row group."""
+    table = lake.table(PROFILES)
+    if not table.file_uris():
+        return
+    properties = WriterProperties(max_row_group_size=LOOKUP_ROW_GROUP, compression="SNAPPY")
+    try:
+        table.optimize.z_order(["customer_id"], writer_properties=properties)
+    except (DeltaError, OSError) as exc:
+        raise LakeFailure(f"could not sort the {PROFILES} table for lookups: {exc}") from None
+    table.update_incremental()
+    _READER.forget(lake)
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
@@ -587,6 +621,8 @@ class Found:
     identifier: Identifier
     customer_ids: list[str]
     merged_from: str | None = None
+    profile: dict[str, Any] | None = None
+    """The profile, when a customer id found it directly (saves reading it again)."""
 
 
 def resolved(lake: Lake) -> bool:
@@ -598,11 +634,13 @@ def find_customers(lake: Lake, text: str, *, region: str = "GB") -> Found:
     """The customers `text` names: a customer id (a merged-away id leads to the id it was
     merged into), or an identifier in some profile's identifiers. Empty list: none."""
     ident = parse_identifier(text, region=region)
-    if ident.id_type in ("customer_id", "user_id"):
+    if ident.id_type == "customer_id":
+        direct = get_profile(lake, ident.values[0])
+        if direct is not None:
+            return Found(ident, [ident.values[0]], None, direct)
         target, merged_from = _customer_id(lake, ident.values[0])
         if target is not None:
             return Found(ident, [target], merged_from)
-    if ident.id_type == "customer_id":
         return Found(ident, [])
     lake.raw(PROFILES)
     needles = [json.dumps(v, ensure_ascii=False) for v in ident.values]
@@ -627,14 +665,13 @@ def find_customers(lake: Lake, text: str, *, region: str = "GB") -> Found:
 
 
 def _customer_id(lake: Lake, value: str) -> tuple[str | None, str | None]:
-    """(current id, the merged-away id given) for a customer id, following merges."""
-    if get_profile(lake, value) is not None:
-        return value, None
+    """(current id, the merged-away id given) for a customer id without a profile of its
+    own, following merges."""
     ids = lake.table(CUSTOMER_IDS).to_pyarrow_dataset()
     current, merged_from = value, None
     for _ in range(100):  # a chain of merges; ids are never reused, so it ends
-        rows = ids.to_table(
-            columns=["customer_id", "merged_into"], filter=_equals("customer_id", current)
+        rows = _select(
+            ids, "customer_id", current, columns=["customer_id", "merged_into"]
         ).to_pylist()
         if not rows:
             return None, None
@@ -679,7 +716,7 @@ def profile_view(workspace: Workspace, text: str, *, explain: bool = True) -> di
             detail="show one of them by its customer id",
         )
     customer_id = found.customer_ids[0]
-    profile = get_profile(lake, customer_id)
+    profile = found.profile or get_profile(lake, customer_id)
     if profile is None:  # removed between the lookup and now (an erasure)
         raise NotFound(f"customer {customer_id} has no profile")
     return {
@@ -702,12 +739,6 @@ def explanation(lake: Lake, customer_id: str) -> dict[str, Any]:
         "links": links,
         "merged_ids": list(explained.merged_ids),
     }
-
-
-def _equals(column: str, value: str) -> pds.Expression:
-    """`column == value` for a dataset filter. The cast: files rewritten by a Delta merge (an
-    erasure) store strings as string_view, which does not compare with a string literal."""
-    return pds.field(column).cast(pa.string()) == value
 
 
 SUMMARY_COLUMNS = (
