@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pytest
 
 from tandem.customers.profiles import (
@@ -174,3 +176,37 @@ def test_nothing_resolved(make_workspace: Any) -> None:
     ws = make_workspace("empty")
     with pytest.raises(NotResolved, match="no profiles yet"):
         profile_view(ws, "cus_a")
+
+
+def test_physical_copies_count_once(built: Workspace) -> None:
+    """A message stored twice (before a compaction removes the copy) is one message."""
+    from datetime import timedelta
+
+    from deltalake import write_deltalake
+
+    lake = built.lake
+    table = lake.table("events").to_pyarrow_table()
+    copy = table.filter(pc.is_in(table["message_id"], pa.array(["w1", "w4"])))
+    later = pc.add(copy["ingested_at"], pa.scalar(timedelta(hours=1)))
+    copy = copy.set_column(copy.schema.get_field_index("ingested_at"), "ingested_at", later)
+    write_deltalake(lake.table_path("events"), copy, mode="append", partition_by=["source"])
+    assert lake.raw("events").count().to_pyarrow().as_py() == 14
+    build_profiles(built, now=NOW, run=2)
+    a = profile(built, "cus_a")
+    assert (a["events"], a["orders"], a["revenue"]) == (6, 2, 150.5)
+    assert a["events_by_type"] == {"identify": 2, "page": 1, "track": 3}
+
+
+def test_lookups_after_an_erasure_rewrote_the_table(built: Workspace) -> None:
+    """An erasure's merge rewrites `profiles`; lookups by id still work (and stay sorted)."""
+    from tandem.customers.forget import forget, plan_forget
+
+    forget(built, plan_forget(built, "cus_b"))
+    assert get_profile(built.lake, "cus_b") is None
+    assert profile(built, "cus_d")["rfm"] == "335"
+    files = built.lake.table("profiles").file_uris()
+    assert len(files) == 1
+    import pyarrow.parquet as pq
+
+    ids = pq.read_table(files[0].removeprefix("file://"), columns=["customer_id"])
+    assert ids["customer_id"].to_pylist() == ["cus_a", "cus_c", "cus_d"]
