@@ -539,10 +539,17 @@ def _train_and_predict(
         if not trained:
             return _empty(stats, "expectation maximisation could not train the model", started)
         stats["parameters"] = _parameters(linker)
-        predictions = linker.inference.predict(threshold_match_probability=options.threshold)
+        # every blocked pair is scored (and counted); the threshold applies below
+        predictions = linker.inference.predict()
         step("predict")
         above = f'"{predictions.physical_name}"'
-        stats["pairs_above_threshold"] = int(_run(duck, f"SELECT count(*) FROM {above}")[0][0])
+        compared, above_threshold = _run(
+            duck,
+            f"SELECT count(*), count(*) FILTER (match_probability >= ?) FROM {above}",
+            options.threshold,
+        )[0]
+        stats["pairs_compared"] = int(compared)
+        stats["pairs_above_threshold"] = int(above_threshold)
         veto = _UNCORROBORATED if options.require_corroboration else "FALSE"
         edges = duck.sql(
             "SELECT least(p.unique_id_l, p.unique_id_r) AS left_key, "
@@ -711,10 +718,10 @@ def _materialise(con: ibis.BaseBackend, name: str, expr: ir.Table) -> None:
         con.create_table(name, expr, temp=True, overwrite=True)
 
 
-def _run(duck: Any, sql: str) -> list[Any]:
-    """Run one statement on the raw DuckDB connection and fetch its whole result (DuckDB 2 keeps
-    a connection busy until a result is consumed)."""
-    return list(duck.execute(sql).fetchall())
+def _run(duck: Any, sql: str, *params: Any) -> list[Any]:
+    """Run one statement (with bound parameters) on the raw DuckDB connection and fetch its whole
+    result (DuckDB 2 keeps a connection busy until a result is consumed)."""
+    return list(duck.execute(sql, list(params)).fetchall())
 
 
 @contextlib.contextmanager
