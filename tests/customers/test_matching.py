@@ -329,6 +329,7 @@ def test_the_demo_twins_are_matched_and_no_two_people_are(demo: Workspace) -> No
     assert all(tuple(sorted(pair)) in found for pair in twins.values())
     stats = result.stats
     assert stats["pairs"] == len(edges)
+    assert stats["pairs_compared"] > stats["pairs_above_threshold"] >= stats["pairs"]
     assert stats["trained_on"] == [["first_name", "last_name"], ["birth_date"]]
     assert set(stats["fields"]) == {f for f in FIELDS if f != "full_name"}
     assert stats["not_corroborated"] > 0  # households and namesakes the model alone would join
