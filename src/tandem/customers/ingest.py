@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -753,8 +754,16 @@ def _kind(ty: str) -> str:
     )
 
 
-def _id_value(key: str) -> str:
+def _id_value(key: str, kinds: frozenset[str] | None = None) -> str:
+    """SQL: an id field's text (strings as they are, numbers as spec._id words them); `kinds`,
+    the JSON types the field can have when known from its column, drop the other branches."""
     v, ty = f"v_{key}", f"ty_{key}"
+    if kinds == frozenset({"NULL"}):
+        return "NULL::VARCHAR"
+    if kinds == frozenset({"NULL", "VARCHAR"}):
+        return f"nullif({v}, '')"
+    if kinds == frozenset({"NULL", "BIGINT"}):
+        return v
     return (
         f"CASE {ty} WHEN 'VARCHAR' THEN nullif({v}, '') "
         f"WHEN 'BIGINT' THEN {v} WHEN 'UBIGINT' THEN {v} "
@@ -780,6 +789,31 @@ class _Shape:
     too_large: str
     not_json: str
     params: list[Any]
+    kinds: dict[str, frozenset[str]] = dataclass_field(default_factory=dict)
+    """The JSON types a field can have, when its column's type tells (no entry: any)."""
+    nulls: dict[str, str] = dataclass_field(default_factory=dict)
+    """The column that is null exactly when a field's type is 'NULL' (typed columns)."""
+
+    def is_(self, key: str, names: frozenset[str]) -> str:
+        """SQL: the field's JSON type is one of `names`; `true`/`false` or a null test when the
+        column's type decides it, so the query drops the checks that cannot fail."""
+        possible = self.kinds.get(key, _ANY_TYPE)
+        hit = possible & names
+        if not hit:
+            return "false"
+        if hit == possible:
+            return "true"
+        if key in self.nulls and len(possible) == 2:
+            return f"({self.nulls[key]} IS {'' if hit == {'NULL'} else 'NOT '}NULL)"
+        return f"(ty_{key} IN ({', '.join(repr(n) for n in sorted(hit))}))"
+
+
+_ANY_TYPE = frozenset(
+    ("NULL", "VARCHAR", "BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN", "OBJECT", "ARRAY")
+)
+_STRING_OR_NULL = frozenset(("VARCHAR", "NULL"))
+_OBJECT_OR_NULL = frozenset(("OBJECT", "NULL"))
+_NOT_AN_ID = frozenset(("BOOLEAN", "OBJECT", "ARRAY"))
 
 
 def _json_shape(messages: str) -> _Shape:
@@ -818,15 +852,19 @@ def _typed_shape(messages: str, direct: Direct, types: dict[str, pa.DataType]) -
     exact: list[str] = []
     keys: list[str] = []
     given = dict(direct.values)
+    kinds: dict[str, frozenset[str]] = {}
+    nulls: dict[str, str] = {}
     for field in MESSAGE_FIELDS:
         column = direct.columns.get(field)
         kind = _column_kind(types[field]) if column is not None else "json"
         if field not in given:
             ty[field], value[field], text[field] = "'NULL'", "NULL::VARCHAR", "NULL::VARCHAR"
+            kinds[field] = frozenset({"NULL"})
             continue
         if kind in ("string", "integer", "boolean"):
             selected.append(f"{column} AS c_{field}")
             name = {"string": "VARCHAR", "integer": "BIGINT", "boolean": "BOOLEAN"}[kind]
+            kinds[field], nulls[field] = frozenset({"NULL", name}), f"c_{field}"
             ty[field] = f"CASE WHEN c_{field} IS NULL THEN 'NULL' ELSE '{name}' END"
             value[field] = f"c_{field}" if kind == "string" else f"c_{field}::VARCHAR"
             text[field] = f"to_json(c_{field})::VARCHAR"
@@ -838,6 +876,7 @@ def _typed_shape(messages: str, direct: Direct, types: dict[str, pa.DataType]) -
             text[field] = f"s_{field}"
             if kind == "object":
                 ty[field] = f"CASE WHEN s_{field} IS NULL THEN 'NULL' ELSE 'OBJECT' END"
+                kinds[field], nulls[field] = _OBJECT_OR_NULL, f"s_{field}"
             else:
                 ty[field] = _json_type(f"s_{field}")
             value[field] = f"s_{field}"
@@ -865,7 +904,7 @@ def _typed_shape(messages: str, direct: Direct, types: dict[str, pa.DataType]) -
         + ", ".join(selected)
         + f" FROM ({messages})"
     )
-    return _Shape(parsed, "", ty, value, text, line, too_large, "false", params)
+    return _Shape(parsed, "", ty, value, text, line, too_large, "false", params, kinds, nulls)
 
 
 def _rules(shape: _Shape) -> list[tuple[str, str, str]]:
@@ -888,7 +927,7 @@ def _rules(shape: _Shape) -> list[tuple[str, str, str]]:
             "NULL",
         ),
         (
-            f"ty_type <> 'VARCHAR' OR v_type NOT IN ({types})",
+            f"NOT {shape.is_('type', frozenset({'VARCHAR'}))} OR v_type NOT IN ({types})",
             f"'type must be one of {', '.join(MESSAGE_TYPES)} (got ' || {got} || ')'",
             "'type'",
         ),
@@ -896,7 +935,7 @@ def _rules(shape: _Shape) -> list[tuple[str, str, str]]:
     for key, _ in _ID_FIELDS:
         rules.append(
             (
-                f"ty_{key} IN ('BOOLEAN', 'OBJECT', 'ARRAY')",
+                shape.is_(key, _NOT_AN_ID),
                 f"'{key} must be a string or a number, not a ' || {_kind('ty_' + key)}",
                 f"'{key}'",
             )
@@ -911,7 +950,7 @@ def _rules(shape: _Shape) -> list[tuple[str, str, str]]:
     for key in ("event", "name"):
         rules.append(
             (
-                f"ty_{key} NOT IN ('VARCHAR', 'NULL')",
+                f"NOT {shape.is_(key, _STRING_OR_NULL)}",
                 f"'{key} must be a string, not a ' || {_kind('ty_' + key)}",
                 f"'{key}'",
             )
@@ -932,7 +971,7 @@ def _rules(shape: _Shape) -> list[tuple[str, str, str]]:
     for key in _OBJECTS:
         rules.append(
             (
-                f"ty_{key} NOT IN ('OBJECT', 'NULL')",
+                f"NOT {shape.is_(key, _OBJECT_OR_NULL)}",
                 f"'{key} must be an object, not a ' || {_kind('ty_' + key)}",
                 f"'{key}'",
             )
@@ -940,8 +979,8 @@ def _rules(shape: _Shape) -> list[tuple[str, str, str]]:
     for key in _TIME_FIELDS:
         rules.append(
             (
-                f"ty_{key} NOT IN ('VARCHAR', 'NULL') "
-                f"OR (ty_{key} = 'VARCHAR' AND t_{key} IS NULL)",
+                f"NOT {shape.is_(key, _STRING_OR_NULL)} "
+                f"OR ({shape.is_(key, frozenset({'VARCHAR'}))} AND t_{key} IS NULL)",
                 f"'{key} is not an ISO-8601 date-time: ' || left({shape.text[key]}, 60)",
                 f"'{key}'",
             )
@@ -961,11 +1000,17 @@ def validate_sql(
     texts = f"SELECT *, {shape.texts} FROM parsed" if shape.texts else "SELECT * FROM parsed"
     typed = ",\n        ".join(f"{shape.ty[k]} AS ty_{k}" for k in keys)
     values = ",\n        ".join(f"{shape.value[k]} AS v_{k}" for k in _SCALARS)
-    ids = ",\n        ".join(f"{_id_value(k)} AS {c}" for k, c in _ID_FIELDS)
+    ids = ",\n        ".join(f"{_id_value(k, shape.kinds.get(k))} AS {c}" for k, c in _ID_FIELDS)
+    string = frozenset({"VARCHAR"})
     times = ",\n        ".join(
-        f"CASE WHEN ty_{k} = 'VARCHAR' THEN TRY_CAST(v_{k} AS TIMESTAMPTZ) END AS t_{k}"
+        f"CASE WHEN {shape.is_(k, string)} THEN TRY_CAST(v_{k} AS TIMESTAMPTZ) END AS t_{k}"
         for k in _TIME_FIELDS
     )
+    texts_of = {
+        k: f"nullif(CASE WHEN {shape.is_(k, string)} THEN v_{k} END, '')" for k in ("event", "name")
+    }
+    obj = frozenset({"OBJECT"})
+    objects = {k: f"CASE WHEN {shape.is_(k, obj)} THEN {shape.text[k]} END" for k in _OBJECTS}
     rules = _rules(shape)
     line = shape.line
     rule = "CASE " + " ".join(f"WHEN {c} THEN {n}" for n, (c, _, _) in enumerate(rules)) + " END"
@@ -990,8 +1035,8 @@ typed AS (
 fields AS (
     SELECT *,
         {ids},
-        nullif(CASE WHEN ty_event = 'VARCHAR' THEN v_event END, '') AS event,
-        nullif(CASE WHEN ty_name = 'VARCHAR' THEN v_name END, '') AS name,
+        {texts_of["event"]} AS event,
+        {texts_of["name"]} AS name,
         {times}
     FROM typed
 ),
@@ -1008,9 +1053,9 @@ SELECT
         AS message_id,  -- CASE, not coalesce: DuckDB evaluates coalesce's arguments eagerly
     v_type AS type,
     user_id, anonymous_id, event, name, group_id, previous_id,
-    CASE WHEN ty_traits = 'OBJECT' THEN {shape.text["traits"]} END AS traits,
-    CASE WHEN ty_properties = 'OBJECT' THEN {shape.text["properties"]} END AS properties,
-    CASE WHEN ty_context = 'OBJECT' THEN {shape.text["context"]} END AS context,
+    {objects["traits"]} AS traits,
+    {objects["properties"]} AS properties,
+    {objects["context"]} AS context,
     CASE
         WHEN {original} IS NULL THEN {received}
         WHEN t_sentAt IS NULL THEN {original}
