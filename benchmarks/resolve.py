@@ -10,6 +10,9 @@ must catch).
 The messages are written straight into the `events` Delta table (ingest has its own benchmark).
 
 Times, on that lake:
+- a yardstick: textbook label propagation in bare DuckDB over the same graph, and Tandem's own
+  components over the same edges, measured at the same moment (the machine is shared: compare
+  figures with the yardstick);
 - deterministic resolution: identifiers (extract + normalise) -> graph + components -> stable
   ids, on the lake's DuckDB connection (target < 10 s for 1,000,000 messages);
 - the whole `resolve` (with probabilistic matching as configured and profiles), as
@@ -132,6 +135,58 @@ def generate(n: int, seed: int) -> tuple[pa.Table, pa.Table]:
     return pa.table(columns, schema=EVENTS_SCHEMA), truth
 
 
+def bare_label_propagation(con: Any) -> dict[str, Any]:
+    """A yardstick measured on the same machine at the same moment: textbook label propagation
+    (every node takes the smallest label among itself and its neighbours, until nothing
+    changes) in bare DuckDB over the same graph's distinct edges, against Tandem's
+    `components` (hooking + pointer jumping) over the same edges."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE bench_e AS SELECT a, b FROM _tandem_edges WHERE a <> b "
+        "UNION SELECT b, a FROM _tandem_edges WHERE a <> b"
+    ).fetchall()
+    edges = con.execute("SELECT count(*) FROM bench_e").fetchall()[0][0]
+    started = time.perf_counter()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE bench_l AS SELECT a AS nid, least(a, min(b)) AS label "
+        "FROM bench_e GROUP BY a"
+    ).fetchall()
+    rounds = 1
+    while True:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE bench_l2 AS
+            SELECT e.a AS nid, least(any_value(l.label), min(n.label)) AS label
+            FROM bench_e e JOIN bench_l l ON l.nid = e.a JOIN bench_l n ON n.nid = e.b
+            GROUP BY e.a
+            """
+        ).fetchall()
+        changed = con.execute(
+            "SELECT count(*) FROM bench_l2 x JOIN bench_l y USING (nid) WHERE x.label <> y.label"
+        ).fetchall()[0][0]
+        con.execute("CREATE OR REPLACE TEMP TABLE bench_l AS SELECT * FROM bench_l2").fetchall()
+        rounds += 1
+        if not changed:
+            break
+    bare = time.perf_counter() - started
+    started = time.perf_counter()
+    tandem_rounds = identity.components(con, "bench_e", "bench_tl")
+    ours = time.perf_counter() - started
+    same = con.execute(
+        "SELECT count(*) FROM bench_l JOIN bench_tl USING (nid) "
+        "WHERE bench_l.label <> bench_tl.label"
+    ).fetchall()[0][0]
+    for name in ("bench_e", "bench_l", "bench_l2", "bench_tl"):
+        con.execute(f"DROP TABLE IF EXISTS {name}").fetchall()
+    return {
+        "directed_edges": int(edges),
+        "bare_seconds": round(bare, 2),
+        "bare_rounds": rounds,
+        "tandem_components_seconds": round(ours, 2),
+        "tandem_rounds": tandem_rounds,
+        "labels_disagreeing": int(same),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -157,6 +212,7 @@ def main() -> None:
         t2 = time.perf_counter()
         identity.assign_ids(lake, now=NOW, run_id=0)
         t3 = time.perf_counter()
+        out["bare_label_propagation"] = bare_label_propagation(con)
         out["identifiers"] = extracted.identifiers
         out["distinct_identifiers"] = graph.nodes
         out["phones_fast_path"] = extracted.phones_fast_path

@@ -113,6 +113,37 @@ def _normalised(kind: str, expr: str) -> str:
     return f"nullif(trim({expr}), '')"
 
 
+def _branches(where: str, *, phones: bool) -> str:
+    """SQL: (mid, t, v) for the identifiers of the messages matching `where`, from the
+    message's own fields (not externalIds), normalised (NULL when invalid); phones (from
+    traits and context) only when `phones`, through the `_tandem_phones` map."""
+    m = f"(SELECT * FROM {MESSAGES} WHERE {where})"
+    email_t, email_c = _normalised("email", "t[1]"), _normalised("email", "c[1]")
+    handle_t, handle_c = _normalised("handle", "t[3]"), _normalised("handle", "c[3]")
+    parts = [
+        f"SELECT mid, 'user_id' AS t, user_id AS v FROM {m} WHERE user_id IS NOT NULL",
+        f"SELECT mid, 'anonymous_id', anonymous_id FROM {m} WHERE anonymous_id IS NOT NULL",
+        f"SELECT mid, 'user_id', previous_id FROM {m} "
+        "WHERE previous_id IS NOT NULL AND previous_id IS DISTINCT FROM user_id",
+        f"SELECT mid, 'anonymous_id', previous_id FROM {m} "
+        "WHERE previous_id IS NOT NULL AND previous_id IS DISTINCT FROM anonymous_id",
+        f"SELECT mid, 'email', {email_t} FROM {m} WHERE t[1] IS NOT NULL",
+        f"SELECT mid, 'email', {email_c} FROM {m} WHERE c[1] IS NOT NULL "
+        f"AND (t[1] IS NULL OR ({email_t}) IS DISTINCT FROM ({email_c}))",
+        f"SELECT mid, 'handle', {handle_t} FROM {m} WHERE t[3] IS NOT NULL",
+        f"SELECT mid, 'handle', {handle_c} FROM {m} WHERE c[3] IS NOT NULL "
+        f"AND (t[3] IS NULL OR ({handle_t}) IS DISTINCT FROM ({handle_c}))",
+        f"SELECT mid, 'device_id', {_normalised('device_id', 'c[4]')} FROM {m} "
+        "WHERE c[4] IS NOT NULL",
+    ]
+    if phones:
+        parts += [
+            f"SELECT x.mid, 'phone', p.v FROM {m} x JOIN _tandem_phones p ON p.raw = x.t[2]",
+            f"SELECT x.mid, 'phone', p.v FROM {m} x JOIN _tandem_phones p ON p.raw = x.c[2]",
+        ]
+    return "\nUNION ALL\n".join(parts)
+
+
 def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
     """Build the temporary tables MESSAGES and IDENTIFIERS on `lake.con` (this thread's DuckDB
     connection) from the deduplicated events; returns the counts."""
@@ -143,78 +174,51 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
         )
         """,
     )
-    ext_type = (
-        "CASE WHEN list_contains($handles, e.type) THEN 'handle' "
-        "WHEN e.type = 'customer_id' AND $customer_is_user THEN 'user_id' "
-        "WHEN e.type IN ('email', 'phone', 'device_id', 'customer_id', 'loyalty_id') "
-        "THEN e.type ELSE 'other' END"
-    )
-    # One row per (message, type, value), normalised (phones: raw, normalised below); by
-    # construction unique per message, except the externalIds rows (`ext`) and phones.
-    email_t, email_c = _normalised("email", "t[1]"), _normalised("email", "c[1]")
-    handle_t, handle_c = _normalised("handle", "t[3]"), _normalised("handle", "c[3]")
+    params = [list(_HANDLE_TYPES), settings.customer_id_is_user_id]
+    # The externalIds entries of mapped records, typed.
     run(
         con,
         f"""
-        CREATE OR REPLACE TEMP TABLE _tandem_raw_ids AS
-        WITH ext AS (
-            SELECT mid, {ext_type} AS t, e.id AS raw FROM (
-                SELECT mid, unnest(from_json(x, '[{{"id": "VARCHAR", "type": "VARCHAR"}}]')) AS e
-                FROM {MESSAGES} WHERE x IS NOT NULL
-            ) WHERE e.id IS NOT NULL
-        )
-        SELECT mid, 'user_id' AS t, user_id AS v, NULL AS raw, false AS ext
-            FROM {MESSAGES} WHERE user_id IS NOT NULL
-        UNION ALL SELECT mid, 'anonymous_id', anonymous_id, NULL, false
-            FROM {MESSAGES} WHERE anonymous_id IS NOT NULL
-        UNION ALL SELECT mid, 'user_id', previous_id, NULL, false FROM {MESSAGES}
-            WHERE previous_id IS NOT NULL AND previous_id IS DISTINCT FROM user_id
-        UNION ALL SELECT mid, 'anonymous_id', previous_id, NULL, false FROM {MESSAGES}
-            WHERE previous_id IS NOT NULL AND previous_id IS DISTINCT FROM anonymous_id
-        UNION ALL SELECT mid, 'email', {email_t}, t[1], false FROM {MESSAGES}
-            WHERE t[1] IS NOT NULL
-        UNION ALL SELECT mid, 'email', {email_c}, c[1], false FROM {MESSAGES}
-            WHERE c[1] IS NOT NULL AND (t[1] IS NULL OR ({email_t}) IS DISTINCT FROM ({email_c}))
-        UNION ALL SELECT mid, 'handle', {handle_t}, t[3], false FROM {MESSAGES}
-            WHERE t[3] IS NOT NULL
-        UNION ALL SELECT mid, 'handle', {handle_c}, c[3], false FROM {MESSAGES}
-            WHERE c[3] IS NOT NULL AND (t[3] IS NULL OR ({handle_t}) IS DISTINCT FROM ({handle_c}))
-        UNION ALL SELECT mid, 'device_id', {_normalised("device_id", "c[4]")}, c[4], false
-            FROM {MESSAGES} WHERE c[4] IS NOT NULL
-        UNION ALL SELECT mid, 'phone', NULL, t[2], false FROM {MESSAGES} WHERE t[2] IS NOT NULL
-        UNION ALL SELECT mid, 'phone', NULL, c[2], false FROM {MESSAGES} WHERE c[2] IS NOT NULL
-        UNION ALL SELECT mid, t,
-            CASE t WHEN 'email' THEN {_normalised("email", "raw")}
-                   WHEN 'handle' THEN {_normalised("handle", "raw")}
-                   WHEN 'phone' THEN NULL
-                   ELSE {_normalised("other", "raw")} END,
-            raw, true
-        FROM ext
-        """.replace("$handles", "?::VARCHAR[]").replace("$customer_is_user", "?"),
-        [list(_HANDLE_TYPES), settings.customer_id_is_user_id],
+        CREATE OR REPLACE TEMP TABLE _tandem_ext AS
+        SELECT mid, CASE WHEN list_contains(?::VARCHAR[], e.type) THEN 'handle'
+                         WHEN e.type = 'customer_id' AND ? THEN 'user_id'
+                         WHEN e.type IN ('email', 'phone', 'device_id', 'customer_id',
+                                         'loyalty_id') THEN e.type
+                         ELSE 'other' END AS t,
+               e.id AS raw
+        FROM (
+            SELECT mid, unnest(from_json(x, '[{{"id": "VARCHAR", "type": "VARCHAR"}}]')) AS e
+            FROM {MESSAGES} WHERE x IS NOT NULL
+        ) WHERE e.id IS NOT NULL
+        """,
+        params,
     )
     # Phones: the distinct raw values, by the SQL fast paths, then phonenumbers.
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_phones AS
-        SELECT raw, regexp_replace(raw, '{_PHONE_SEPARATORS}', '', 'g') AS compact
-        FROM (SELECT DISTINCT raw FROM _tandem_raw_ids WHERE t = 'phone')
+        SELECT raw, regexp_replace(raw, '{_PHONE_SEPARATORS}', '', 'g') AS v
+        FROM (
+            SELECT t[2] AS raw FROM {MESSAGES} WHERE t[2] IS NOT NULL
+            UNION SELECT c[2] FROM {MESSAGES} WHERE c[2] IS NOT NULL
+            UNION SELECT raw FROM _tandem_ext WHERE t = 'phone'
+        )
         """,
     )
     national, calling_code = _national_pattern(settings.default_region)
     run(
         con,
         f"""
-        UPDATE _tandem_phones SET compact = CASE
-            WHEN regexp_full_match(compact, '{_E164}') THEN compact
-            WHEN ? IS NOT NULL AND regexp_full_match(compact, ?)
-                THEN '+' || ? || substr(compact, ? + 1)
+        UPDATE _tandem_phones SET v = CASE
+            WHEN regexp_full_match(v, '{_E164}') THEN v
+            WHEN ? IS NOT NULL AND regexp_full_match(v, ?)
+                THEN '+' || ? || substr(v, ? + 1)
             END
         """,
         [national, national or "", calling_code, len(_national_prefix(settings.default_region))],
     )
-    slow = con.sql("SELECT raw FROM _tandem_phones WHERE compact IS NULL").to_arrow_table()
+    slow = con.sql("SELECT raw FROM _tandem_phones WHERE v IS NULL").to_arrow_table()
     raws = slow.column("raw").to_pylist()
     normalised = [_e164(raw, settings.default_region) for raw in raws]
     con.register("_tandem_parsed_phones", pa.table({"raw": raws, "e164": normalised}))
@@ -224,44 +228,49 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
     run(
         con,
         """
-        UPDATE _tandem_phones SET compact = s.e164 FROM _tandem_parsed_phones s
-        WHERE _tandem_phones.compact IS NULL AND _tandem_phones.raw = s.raw
+        UPDATE _tandem_phones SET v = s.e164 FROM _tandem_parsed_phones s
+        WHERE _tandem_phones.v IS NULL AND _tandem_phones.raw = s.raw
         """,
     )
     con.unregister("_tandem_parsed_phones")
-    run(
-        con,
-        """
-        UPDATE _tandem_raw_ids SET v = p.compact FROM _tandem_phones p
-        WHERE _tandem_raw_ids.t = 'phone' AND _tandem_raw_ids.raw = p.raw
-        """,
-    )
-    for t, n in run(con, "SELECT t, count(*) FROM _tandem_raw_ids WHERE v IS NULL GROUP BY t"):
-        stats.invalid[str(t)] = int(n)
-    # Node ids: a 63-bit hash of (type, value); build_graph checks that no two differ.
+    # One row per (message, type, value), normalised; invalid values as NULL (counted, then
+    # deleted). Rows that may repeat within a message (a mapped record's identifiers are also
+    # in its traits; a phone in traits and context) go through DISTINCT; the others (the bulk)
+    # are unique by construction and skip it. Node id: a 63-bit hash of (type, value).
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE {IDENTIFIERS} AS
-        WITH plain AS (
-            SELECT mid, t, v FROM _tandem_raw_ids
-            WHERE v IS NOT NULL AND NOT ext AND t <> 'phone'
-        ),
-        extra AS (
-            SELECT DISTINCT mid, t, v FROM _tandem_raw_ids
-            WHERE v IS NOT NULL AND (ext OR t = 'phone')
-        )
         SELECT mid, t AS id_type, v AS id_value, CAST(hash(t, v) >> 1 AS BIGINT) AS nid
         FROM (
-            SELECT * FROM plain
+            {_branches("x IS NULL", phones=False)}
             UNION ALL
-            SELECT e.* FROM extra e ANTI JOIN (
-                SELECT * FROM plain WHERE mid IN (SELECT mid FROM extra)
-            ) p ON p.mid = e.mid AND p.t = e.t AND p.v = e.v
+            SELECT DISTINCT mid, t, v FROM (
+                {_branches("x IS NOT NULL", phones=True)}
+                UNION ALL
+                SELECT r.mid, 'phone', p.v FROM (
+                    SELECT mid, t[2] AS raw FROM {MESSAGES} WHERE t[2] IS NOT NULL AND x IS NULL
+                    UNION ALL
+                    SELECT mid, c[2] FROM {MESSAGES} WHERE c[2] IS NOT NULL AND x IS NULL
+                ) r JOIN _tandem_phones p USING (raw)
+                UNION ALL
+                SELECT e.mid, e.t,
+                    CASE e.t WHEN 'email' THEN {_normalised("email", "e.raw")}
+                             WHEN 'handle' THEN {_normalised("handle", "e.raw")}
+                             WHEN 'phone' THEN p.v
+                             ELSE {_normalised("other", "e.raw")} END
+                FROM _tandem_ext e LEFT JOIN _tandem_phones p ON e.t = 'phone' AND p.raw = e.raw
+            )
         )
         """,
     )
-    for name in ("_tandem_raw_ids", "_tandem_phones"):
+    for t, n in run(
+        con, f"SELECT id_type, count(*) FROM {IDENTIFIERS} WHERE id_value IS NULL GROUP BY 1"
+    ):
+        stats.invalid[str(t)] = int(n)
+    if stats.invalid:
+        run(con, f"DELETE FROM {IDENTIFIERS} WHERE id_value IS NULL")
+    for name in ("_tandem_ext", "_tandem_phones"):
         run(con, f"DROP TABLE IF EXISTS {name}")
     row = run(
         con,
