@@ -336,3 +336,30 @@ def test_explain_lists_records_and_links(make_workspace: Callable[..., Workspace
     assert by_value["ann@example.com"].describe() == "email ann@example.com shared by 1 records"
     with pytest.raises(NotFound, match="no customer cus_nobody"):
         identity.explain(ws.lake, "cus_nobody")
+
+
+def test_two_identifiers_hashed_to_one_node_id_are_told_apart(
+    make_workspace: Callable[..., Workspace],
+) -> None:
+    ws = configured(make_workspace, "")
+    send(
+        ws,
+        "web",
+        [
+            {**identify("u1", email="one@example.com"), "messageId": "m1"},
+            {**identify("u2", email="two@example.com"), "messageId": "m2"},
+        ],
+    )
+    identifiers.extract(ws.lake, ws.settings.identity)
+    con = ws.lake.con.con
+    # force a collision: both emails get the same node id
+    con.execute(
+        "UPDATE _tandem_identifiers SET nid = (CAST(3 AS BIGINT) << 58) | 5 WHERE id_type = 'email'"
+    ).fetchall()
+    stats = identity.build_graph(con, ws.settings.identity)
+    assert stats.nodes == 4
+    assert stats.clusters == 2
+    nids = con.execute(
+        "SELECT count(DISTINCT nid) FROM _tandem_identifiers WHERE id_type = 'email'"
+    ).fetchall()
+    assert nids == [(2,)]

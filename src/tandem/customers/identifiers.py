@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from tandem.config import IdentitySettings
+from tandem.config import IDENTIFIER_KINDS, IdentitySettings
 from tandem.lake.derived import temp_table
 
 if TYPE_CHECKING:
@@ -55,7 +55,8 @@ MESSAGES = "_tandem_messages"
 type, timestamp)."""
 IDENTIFIERS = "_tandem_identifiers"
 """Temporary DuckDB table: (mid, id_type, id_value, nid), distinct, normalised, valid only;
-`nid` the node id of (id_type, id_value) in the identity graph."""
+`nid` the node id of (id_type, id_value) in the identity graph: `nid >> 58` is the type's
+1-based place in IDENTIFIER_KINDS."""
 
 _HANDLE_TYPES = ("twitter", "facebook", "instagram", "linkedin", "tiktok", "social")
 _E164 = r"^\+[1-9][0-9]{6,14}$"
@@ -236,12 +237,15 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
     # One row per (message, type, value), normalised; invalid values as NULL (counted, then
     # deleted). Rows that may repeat within a message (a mapped record's identifiers are also
     # in its traits; a phone in traits and context) go through DISTINCT; the others (the bulk)
-    # are unique by construction and skip it. Node id: a 63-bit hash of (type, value).
+    # are unique by construction and skip it. Node id: the type's number (its place in
+    # IDENTIFIER_KINDS) in bits 58-62 and a 58-bit hash of the value below.
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE {IDENTIFIERS} AS
-        SELECT mid, t AS id_type, v AS id_value, CAST(hash(t, v) >> 1 AS BIGINT) AS nid
+        SELECT mid, t AS id_type, v AS id_value,
+               CAST((CAST(list_position(?::VARCHAR[], t) AS UBIGINT) << 58) | (hash(v) >> 6)
+                    AS BIGINT) AS nid
         FROM (
             {_branches("x IS NULL", phones=False)}
             UNION ALL
@@ -263,6 +267,7 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
             )
         )
         """,
+        [list(IDENTIFIER_KINDS)],
     )
     for t, n in run(
         con, f"SELECT id_type, count(*) FROM {IDENTIFIERS} WHERE id_value IS NULL GROUP BY 1"

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from tandem.config import IdentitySettings
+from tandem.config import IDENTIFIER_KINDS, IdentitySettings
 from tandem.customers.identifiers import IDENTIFIERS, MESSAGES, run
 from tandem.errors import InvalidValue, NotFound
 
@@ -158,6 +158,7 @@ def _rules_table(settings: IdentitySettings) -> pa.Table:
     return pa.table(
         {
             "t": names,
+            "code": pa.array([IDENTIFIER_KINDS.index(n) + 1 for n in names], pa.int64()),
             "priority": pa.array([settings.types[n].priority for n in names], pa.int64()),
             "merge": [settings.types[n].merge for n in names],
             "max_per_profile": pa.array(
@@ -172,7 +173,7 @@ def build_graph(
     con: Any, settings: IdentitySettings, matches: pa.Table | None = None
 ) -> GraphStats:
     """From MESSAGES and IDENTIFIERS, build the graph and its components: temporary tables
-    `_tandem_nodes` (nid, t, v, priority, max_per_profile, status merge|shared|off|limit),
+    `_tandem_nodes` (nid, t, priority, max_per_profile, status merge|shared|off|limit),
     `_tandem_mi` (mid, nid, priority, merge), `_tandem_lab` (nid, label) for every node in a
     component of two or more, and `_tandem_assign` (mid, cluster). `matches`: (left_key,
     right_key, match_weight, match_probability) between user ids; kept in `_tandem_matches`
@@ -192,7 +193,7 @@ def build_graph(
         CREATE OR REPLACE TEMP TABLE _tandem_shared AS
         SELECT nid, max(users) AS users FROM (
             SELECT i.nid, s.namespace, count(DISTINCT m.user_hash) AS users
-            FROM {IDENTIFIERS} i JOIN _tandem_rules r ON r.t = i.id_type
+            FROM {IDENTIFIERS} i JOIN _tandem_rules r ON r.code = i.nid >> 58
             JOIN (SELECT mid, source, hash(user_id) AS user_hash
                   FROM {MESSAGES} WHERE user_id IS NOT NULL
                     AND NOT list_contains(?::VARCHAR[], source)) m USING (mid)
@@ -207,11 +208,12 @@ def build_graph(
         con,
         """
         CREATE OR REPLACE TEMP TABLE _tandem_nodes AS
-        SELECT n.nid, n.t, n.v, r.priority, r.max_per_profile,
+        SELECT n.nid, r.t, r.priority, r.max_per_profile,
             CASE WHEN NOT r.merge THEN 'off'
                  WHEN s.users > r.shared_above THEN 'shared'
                  ELSE 'merge' END AS status
-        FROM _tandem_ids n JOIN _tandem_rules r USING (t) LEFT JOIN _tandem_shared s USING (nid)
+        FROM _tandem_ids n JOIN _tandem_rules r ON r.code = n.nid >> 58
+        LEFT JOIN _tandem_shared s USING (nid)
         """,
     )
     run(con, "DROP TABLE _tandem_ids")
@@ -334,18 +336,16 @@ def build_graph(
 
 
 def _node_ids(con: Any) -> None:
-    """`_tandem_ids` (nid, t, v): the distinct identifiers. Node ids are 63-bit hashes of
-    (type, value) (set by extract); two identifiers sharing one are detected by a second,
-    independent hash (integer min/max per node id, much cheaper than comparing the texts), and
+    """`_tandem_ids` (nid): the distinct identifiers. A node id holds its type's number and a
+    58-bit hash of the value (set by extract); two values sharing one are detected by a second,
+    independent hash (an integer min/max per node id, much cheaper than comparing texts), and
     then every node is renumbered exactly instead."""
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_ids AS
-        SELECT nid, any_value(id_type) AS t, any_value(id_value) AS v,
-               min(h2) <> max(h2) AS clash
-        FROM (SELECT nid, id_type, id_value, hash(id_value, id_type, 'tandem') AS h2
-              FROM {IDENTIFIERS})
+        SELECT nid, min(h2) <> max(h2) AS clash
+        FROM (SELECT nid, hash(id_value, 'tandem') AS h2 FROM {IDENTIFIERS})
         GROUP BY nid
         """,
     )
@@ -353,18 +353,26 @@ def _node_ids(con: Any) -> None:
         run(
             con,
             f"""
-            CREATE OR REPLACE TEMP TABLE _tandem_ids AS
-            SELECT CAST(row_number() OVER (ORDER BY id_type, id_value) AS BIGINT) AS nid,
-                   id_type AS t, id_value AS v, false AS clash
+            CREATE OR REPLACE TEMP TABLE _tandem_exact AS
+            SELECT id_type, id_value,
+                   CAST((CAST(list_position(?::VARCHAR[], id_type) AS BIGINT) << 58)
+                        | row_number() OVER (ORDER BY id_type, id_value) AS BIGINT) AS nid
             FROM (SELECT DISTINCT id_type, id_value FROM {IDENTIFIERS})
             """,
+            [list(IDENTIFIER_KINDS)],
         )
         run(
             con,
             f"""
-            UPDATE {IDENTIFIERS} SET nid = n.nid FROM _tandem_ids n
-            WHERE {IDENTIFIERS}.id_type = n.t AND {IDENTIFIERS}.id_value = n.v
+            UPDATE {IDENTIFIERS} SET nid = n.nid FROM _tandem_exact n
+            WHERE {IDENTIFIERS}.id_type = n.id_type AND {IDENTIFIERS}.id_value = n.id_value
             """,
+        )
+        run(con, "DROP TABLE _tandem_exact")
+        run(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE _tandem_ids AS "
+            f"SELECT DISTINCT nid, false AS clash FROM {IDENTIFIERS}",
         )
 
 
@@ -431,14 +439,19 @@ def _add_matches(con: Any, matches: pa.Table | None) -> None:
     con.register("_tandem_matches_arrow", matches)
     run(
         con,
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _tandem_matches AS
+        WITH users AS (
+            SELECT DISTINCT id_value, nid FROM {IDENTIFIERS} WHERE id_type = 'user_id'
+            AND id_value IN (SELECT left_key FROM _tandem_matches_arrow
+                             UNION SELECT right_key FROM _tandem_matches_arrow)
+        )
         SELECT m.left_key, m.right_key, CAST(m.match_weight AS DOUBLE) AS match_weight,
                CAST(m.match_probability AS DOUBLE) AS match_probability,
                na.nid AS a, nb.nid AS b, na.nid IS NOT NULL AND nb.nid IS NOT NULL AS accepted
         FROM _tandem_matches_arrow m
-        LEFT JOIN _tandem_nodes na ON na.t = 'user_id' AND na.v = m.left_key
-        LEFT JOIN _tandem_nodes nb ON nb.t = 'user_id' AND nb.v = m.right_key
+        LEFT JOIN users na ON na.id_value = m.left_key
+        LEFT JOIN users nb ON nb.id_value = m.right_key
         WHERE m.left_key <> m.right_key
         """,
     )
@@ -736,12 +749,12 @@ def links_table(con: Any) -> pa.Table:
             GROUP BY user_id
         ),
         carried AS (
-            SELECT a.cluster, mi.nid, count(*) AS records
-            FROM _tandem_mi mi JOIN _tandem_assign a USING (mid) GROUP BY a.cluster, mi.nid
+            SELECT a.cluster, i.nid, count(*) AS records, any_value(i.id_value) AS v
+            FROM {IDENTIFIERS} i JOIN _tandem_assign a USING (mid) GROUP BY a.cluster, i.nid
         )
         SELECT c.customer_id,
                CASE WHEN n.status = 'merge' THEN 'identifier' ELSE 'ignored' END AS kind,
-               n.t AS id_type, n.v AS id_value, x.records,
+               n.t AS id_type, x.v AS id_value, x.records,
                NULL AS left_source, NULL AS left_record_id,
                NULL AS right_source, NULL AS right_record_id,
                CAST(NULL AS DOUBLE) AS match_weight, CAST(NULL AS DOUBLE) AS match_probability,
