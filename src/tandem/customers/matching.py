@@ -554,8 +554,9 @@ def _train_and_predict(
         edges = duck.sql(
             "SELECT least(p.unique_id_l, p.unique_id_r) AS left_key, "
             "greatest(p.unique_id_l, p.unique_id_r) AS right_key, "
-            "p.match_weight::DOUBLE AS match_weight, "
-            "p.match_probability::DOUBLE AS match_probability "
+            # rounded: DuckDB sums in parallel, so the last bits of EM's sums vary between runs
+            "round(p.match_weight::DOUBLE, 9) AS match_weight, "
+            "round(p.match_probability::DOUBLE, 12) AS match_probability "
             f'FROM {above} p JOIN "{name}" l ON l.unique_id = p.unique_id_l '
             f'JOIN "{name}" r ON r.unique_id = p.unique_id_r '
             f"WHERE p.match_probability >= ? AND NOT ({veto}) "
