@@ -185,6 +185,10 @@ def test_a_failure_part_way_leaves_nothing_behind(tmp_path: Path, lake: Lake) ->
         ingest_file(lake, file, source="web", chunk_bytes=4096, on_progress=interrupt)
     assert events(lake) == []
     assert lake.table("events").version() == 0
+    data = [
+        f for f in (tmp_path / "lake" / "events").rglob("*.parquet") if "_delta_log" not in str(f)
+    ]
+    assert data == []  # the files of the chunks written before the interruption are deleted
     # and the next attempt imports everything (the dedupe memory was not polluted)
     assert ingest_file(lake, file, source="web").accepted == 1_000
 

@@ -3,10 +3,12 @@ compaction and the fixed schema."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pytest
@@ -270,6 +272,7 @@ def test_writer_merges_small_files_in_the_background_and_dedupe_still_holds(
     writer.close()
     assert not lake.checkpoint_in_background
     assert writer.compactions >= 1
+    assert writer.checkpoints >= 1  # every checkpoint_every commits, and one on close
     assert len(lake.table("events").file_uris()) < 12
     log = tmp_path / "lake" / "events" / "_delta_log"
     assert any(p.name.endswith(".checkpoint.parquet") for p in log.iterdir())
@@ -302,3 +305,104 @@ def test_index_follows_a_compaction_without_reading_the_merged_file(tmp_path: Pa
     assert count(lake) == 5
     lake.close()
     other.close()
+
+
+# -- the commit path: own Parquet files, add actions with statistics, log upkeep ----------------
+def _adds(table_folder: Path) -> list[dict[str, object]]:
+    adds = []
+    for entry in sorted((table_folder / "_delta_log").glob("*.json")):
+        for line in entry.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                adds.append(action["add"])
+    return adds
+
+
+def test_appends_write_readable_files_with_exact_statistics(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    odd = "a b/c=d%é:x"  # a source name needing escapes in the partition folder
+    lake.append_many([parsed(["m1", "m2", "m3"]), parsed(["m9", "m10"], source=odd)])
+    (web, other) = sorted(_adds(tmp_path / "lake" / "events"), key=lambda a: str(a["path"]))[::-1]
+    assert web["partitionValues"] == {"source": "web"}
+    assert other["partitionValues"] == {"source": odd}
+    assert (tmp_path / "lake" / "events" / unquote(str(other["path"]))).is_file()
+    stats = json.loads(str(web["stats"]))
+    assert stats["numRecords"] == 3
+    assert stats["minValues"]["message_id"] == "m1" and stats["maxValues"]["message_id"] == "m3"
+    assert stats["nullCount"]["user_id"] == 0 and stats["nullCount"]["traits"] == 3
+    # times: the minimum rounded down and the maximum up to the millisecond
+    assert stats["minValues"]["received_at"] == "2026-03-01T12:00:00.000Z"
+    assert "traits" not in stats["minValues"]  # JSON text gets no range
+    # deltalake and the query layer read what was written
+    table = DeltaTable(str(tmp_path / "lake" / "events"))
+    rows = pa.table(table.to_pyarrow_table()).sort_by("message_id").to_pylist()
+    assert [(r["source"], r["message_id"]) for r in rows] == [
+        ("web", "m1"),
+        (odd, "m10"),
+        ("web", "m2"),
+        ("web", "m3"),
+        (odd, "m9"),
+    ]
+    assert count(lake) == 5
+    events = lake.events()
+    assert events.filter(events.source == odd).count().to_pyarrow().as_py() == 2
+    # merging small files removes exactly the files it merged, escaped paths included
+    lake.append_many([parsed(["m4"]), parsed(["m11"], source=odd)])
+    assert lake.compact_small_files()
+    table = DeltaTable(str(tmp_path / "lake" / "events"))
+    assert len(table.file_uris()) == 2
+    assert table.to_pyarrow_dataset().count_rows() == 7
+    assert lake.append(parsed(["m10", "m12"], source=odd)).duplicates == 1
+    lake.close()
+
+
+def test_statistics_bounds_hold_for_long_text_and_sub_millisecond_times() -> None:
+    from tandem.lake.store import _stats
+
+    late = datetime(2026, 3, 1, 12, 0, 0, 123_456, tzinfo=UTC)
+    table = pa.table(
+        {
+            "user_id": ["b" * 40, "a" * 40],
+            "event": ["x" * 40, "y"],
+            "received_at": pa.array([late, late], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    stats = json.loads(_stats(table))
+    assert stats["minValues"]["user_id"] == "a" * 32  # a prefix is a valid lower bound
+    assert "user_id" not in stats["maxValues"]  # a prefix is not a valid upper bound
+    assert stats["maxValues"]["event"] == "y"
+    assert stats["minValues"]["received_at"] == "2026-03-01T12:00:00.123Z"
+    assert stats["maxValues"]["received_at"] == "2026-03-01T12:00:00.124Z"
+
+
+def test_tables_of_an_earlier_version_get_the_append_properties(tmp_path: Path) -> None:
+    folder = tmp_path / "lake" / "events"
+    folder.mkdir(parents=True)
+    DeltaTable.create(str(folder), EVENTS_SCHEMA, partition_by=["source"])
+    lake = Lake(tmp_path / "lake")
+    config = lake.table("events").metadata().configuration
+    assert config["delta.checkpointInterval"] == "10"
+    assert config["delta.logRetentionDuration"] == "interval 1 hour"
+    assert lake.append(parsed(["a"])).accepted == 1
+    lake.close()
+
+
+def test_expired_log_entries_are_deleted_and_dedupe_still_sees_their_files(
+    tmp_path: Path,
+) -> None:
+    """Another process's commits whose log entries were cleaned up: the index cannot follow
+    them through the log, so it lists the table and reads the files it has not seen."""
+    server, cli = Lake(tmp_path / "lake"), Lake(tmp_path / "lake")
+    assert server.append(parsed(["s0"])).accepted == 1  # the server's index is loaded
+    table = cli.table("events")
+    table.alter.set_table_properties({"delta.logRetentionDuration": "interval 0 seconds"})
+    for n in range(12):
+        assert cli.append(parsed([f"c{n}"])).accepted == 1
+    cli.checkpoint(cleanup=True)
+    log = tmp_path / "lake" / "events" / "_delta_log"
+    assert not (log / f"{1:020d}.json").exists()  # the entries after the server's look are gone
+    result = server.append(parsed(["c3", "c11", "s0", "new"]))
+    assert (result.accepted, result.duplicates) == (1, 3)
+    assert count(server) == 14
+    server.close()
+    cli.close()

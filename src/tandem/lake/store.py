@@ -8,13 +8,14 @@ concurrency orders their commits and a conflicting commit is retried here.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import queue
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,12 +27,9 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.dataset as ds  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from deltalake import (
-    ColumnProperties,
     CommitProperties,
     DeltaTable,
     PostCommitHookProperties,
-    WriterProperties,
-    write_deltalake,
 )
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
@@ -157,10 +155,14 @@ class Lake:
         return table
 
     def _newer_exists(self, name: str, table: DeltaTable) -> bool:
-        """Whether a commit follows the handle's version: the next log entry exists (a file
-        system check of microseconds, where refreshing the handle costs milliseconds)."""
-        entry = Path(self.table_path(name), "_delta_log", f"{table.version() + 1:020d}.json")
-        return entry.exists()
+        """Whether a commit follows the handle's version: the next log entry exists, or the
+        handle's own entry is gone (expired log entries were deleted after a later checkpoint).
+        File system checks of microseconds, where refreshing the handle costs milliseconds."""
+        log = Path(self.table_path(name), "_delta_log")
+        version = table.version()
+        return (log / f"{version + 1:020d}.json").exists() or not (
+            log / f"{version:020d}.json"
+        ).exists()
 
     def _open_or_create(self, name: str) -> DeltaTable:
         path = self.table_path(name)
@@ -211,80 +213,39 @@ class Lake:
 
     def append_stream(self, chunks: Iterable[tuple[pa.Table, pa.Table]]) -> WriteResult:
         """A stream of (events, quarantine) chunks as ONE `events` commit (then one `quarantine`
-        commit): a failure part-way leaves nothing in `events`. For file imports."""
+        commit): a failure part-way leaves nothing in `events`. For file imports.
+
+        Each chunk is deduplicated, then written as Parquet files on a thread of their own
+        while the next chunk is read and validated; the commit of all their add actions comes
+        last. Files of a failed import are deleted (no commit ever referenced them)."""
         ingested_at = datetime.now(UTC)
         counts = {"accepted": 0, "duplicates": 0}
         quarantines: list[pa.Table] = []
-
-        failures: list[BaseException] = []
-
-        def chunk_batches() -> Iterator[pa.RecordBatch]:
-            for events, quarantine in chunks:
-                if quarantine.num_rows:
-                    quarantines.append(quarantine)
-                if not events.num_rows:
-                    continue
-                events = _with_ingested_at(events, ingested_at)
-                keep, (kept,) = self._dedupe(events, [events.num_rows])
-                counts["accepted"] += kept
-                counts["duplicates"] += events.num_rows - kept
-                chosen = events.filter(keep) if keep is not None else events
-                yield from chosen.to_batches()
-
-        # deltalake pulls the batches on its own (tokio) thread, where calling deltalake again
-        # (the dedupe index refreshes the table) is not allowed: a Python thread produces them.
-        handoff: queue.Queue[object] = queue.Queue(maxsize=4)
-        stop = threading.Event()
-        end = object()
-
-        def put(item: object) -> bool:
-            while not stop.is_set():
-                try:
-                    handoff.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def produce() -> None:
-            try:
-                for batch in chunk_batches():
-                    if not put(batch):
-                        return
-            except BaseException as exc:  # re-raised below as itself, not as a Delta error
-                failures.append(exc)
-            put(end)
-
-        def batches(first: object) -> Iterator[pa.RecordBatch]:
-            item = first
-            while True:
-                if item is end:
-                    if failures:
-                        raise RuntimeError("the producer of the import failed")
-                    return
-                yield item
-                item = handoff.get()
-
+        folder = self.table_path(EVENTS)
+        written: list[Future[list[AddAction | RemoveAction]]] = []
         with self._lock:
-            producer = threading.Thread(target=produce, name="tandem-lake-stream", daemon=True)
-            producer.start()
             try:
-                first = handoff.get()  # nothing accepted: no (empty) commit at all
-                if first is end:
-                    if failures:
-                        self._index.reset()
-                        raise failures[0]
-                    version = None
-                else:
-                    reader = pa.RecordBatchReader.from_batches(SCHEMAS[EVENTS], batches(first))
-                    version = self._write_events(reader)
-            except Exception:
-                if failures:
-                    raise failures[0] from None
+                with ThreadPoolExecutor(1, thread_name_prefix="tandem-lake-files") as files:
+                    for events, quarantine in chunks:
+                        if quarantine.num_rows:
+                            quarantines.append(quarantine)
+                        if not events.num_rows:
+                            continue
+                        stamped = _with_ingested_at(events, ingested_at)
+                        keep, (kept,) = self._dedupe(stamped, [stamped.num_rows])
+                        counts["accepted"] += kept
+                        counts["duplicates"] += stamped.num_rows - kept
+                        chosen = stamped.filter(keep) if keep is not None else stamped
+                        if chosen.num_rows:
+                            written.append(files.submit(_write_files, folder, EVENTS, chosen))
+                actions = [action for future in written for action in future.result()]
+                version = self._write_events(actions) if actions else None
+            except BaseException:
+                self._index.reset()
+                for future in written:
+                    if future.done() and not future.exception():
+                        _delete_files(folder, future.result())
                 raise
-            finally:
-                stop.set()
-                producer.join()
             self._write_quarantine(quarantines)
         return WriteResult(
             accepted=counts["accepted"],
@@ -324,13 +285,11 @@ class Lake:
             return None, kept
         return pa.array(mask, pa.bool_()), kept
 
-    def _write_events(self, data: pa.Table | pa.RecordBatchReader) -> int | None:
-        stream = isinstance(data, pa.RecordBatchReader)
-        if not stream and not data.num_rows:
+    def _write_events(self, data: pa.Table | list[AddAction | RemoveAction]) -> int | None:
+        """Commit rows (or files already written) to `events`; the new version."""
+        if isinstance(data, pa.Table) and not data.num_rows:
             return None
-        # a table write follows _dedupe, which has just refreshed the handle
-        table = self._tables.get(EVENTS) if not stream else None
-        table = table or self._table(EVENTS)
+        table = self._tables.get(EVENTS) or self._table(EVENTS)  # refreshed by _dedupe
         try:
             self._commit(table, EVENTS, data)
         except BaseException:
@@ -338,8 +297,6 @@ class Lake:
             raise
         # The commit is durable: nothing after this point may fail the write.
         try:
-            if stream:  # written through a handle of its own (write_deltalake updates ours)
-                table.update_incremental()
             self._index.committed(table, Path(self.table_path(EVENTS)) / "_delta_log")
             version: int | None = table.version()
         except Exception:  # the index re-reads the table on its next use
@@ -353,60 +310,38 @@ class Lake:
         if rows:
             self._commit(self._table(QUARANTINE), QUARANTINE, pa.concat_tables(rows))
 
-    def _commit(self, table: DeltaTable, name: str, data: pa.Table | pa.RecordBatchReader) -> None:
-        if isinstance(data, pa.Table):
-            self._commit_files(table, name, data)
-            return
-        attempt = 0
-        while True:
-            try:
-                # A stream is written through a handle of its own: its producer dedupes against
-                # (and so refreshes) the lake's handle while deltalake holds the one it writes to.
-                target = self.table_path(name) if isinstance(data, pa.RecordBatchReader) else table
-                write_deltalake(
-                    target,
-                    data,
-                    mode="append",
-                    partition_by=PARTITIONS[name],
-                    writer_properties=_writer_properties(),
-                    post_commithook_properties=PostCommitHookProperties(
-                        create_checkpoint=not self.checkpoint_in_background
-                    ),
-                )
-                return
-            except CommitFailedError as exc:
-                attempt += 1
-                if attempt >= COMMIT_RETRIES or isinstance(data, pa.RecordBatchReader):
-                    raise LakeFailure(f"could not commit to the {name} table: {exc}") from None
-                time.sleep(0.005 * attempt)
-                _guard(table.update_incremental, f"read the {name} table")
-            except DeltaError as exc:
-                raise LakeFailure(f"could not write to the {name} table: {exc}") from None
-            except OSError as exc:
-                raise LakeFailure(f"could not write to the {name} table: {exc}") from None
-
-    def _commit_files(self, table: DeltaTable, name: str, data: pa.Table) -> None:
+    def _commit(
+        self, table: DeltaTable, name: str, data: pa.Table | list[AddAction | RemoveAction]
+    ) -> None:
         """Append `data` as one commit: one Parquet file per partition written here (pyarrow,
-        with its statistics), then a commit of just their add actions. About 5 ms for a small
-        append where `write_deltalake` takes 15-100 ms (it costs more the more files the table
-        has). The handle is brought to the new version (our commit, or later ones)."""
+        with its statistics; or files written already), then a commit of just their add
+        actions. About 5 ms for a small append where `write_deltalake` takes 15-100 ms (it costs
+        more the more files the table has). Concurrent appends by other processes are merged
+        by deltalake's conflict resolution (retried). The handle is brought to the new version
+        (our commit, or a later one)."""
         folder = self.table_path(name)
-        actions = _write_files(folder, name, data)
+        actions = _write_files(folder, name, data) if isinstance(data, pa.Table) else data
         hooks = PostCommitHookProperties(create_checkpoint=not self.checkpoint_in_background)
-        try:
-            table.create_write_transaction(
-                actions,
-                mode="append",
-                schema=SCHEMAS[name],
-                partition_by=PARTITIONS[name],
-                commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES),
-                post_commithook_properties=hooks,
-            )
-        except (DeltaError, OSError) as exc:
-            for action in actions:  # never referenced by the log: nobody reads them
-                Path(folder, unquote(action.path)).unlink(missing_ok=True)
-            what = "commit to" if isinstance(exc, CommitFailedError) else "write to"
-            raise LakeFailure(f"could not {what} the {name} table: {exc}") from None
+        for attempt in (1, 2):
+            try:
+                table.create_write_transaction(
+                    actions,
+                    mode="append",
+                    schema=SCHEMAS[name],
+                    partition_by=PARTITIONS[name],
+                    commit_properties=CommitProperties(max_commit_retries=COMMIT_RETRIES),
+                    post_commithook_properties=hooks,
+                )
+                break
+            except (DeltaError, OSError) as exc:
+                if attempt == 1 and not isinstance(exc, CommitFailedError | OSError):
+                    # e.g. the log entries after the handle's version expired: read it again
+                    with contextlib.suppress(DeltaError, OSError):
+                        table.update_incremental()
+                        continue
+                _delete_files(folder, actions)  # never referenced by the log: nobody reads them
+                what = "commit to" if isinstance(exc, CommitFailedError) else "write to"
+                raise LakeFailure(f"could not {what} the {name} table: {exc}") from None
         _guard(table.update_incremental, f"read the {name} table")
 
     def writer(self, **options: Any) -> GroupCommitWriter:
@@ -520,7 +455,7 @@ class Lake:
             add = _write_file(folder, {column: value}, rows, data_change=False)
             now = int(time.time() * 1000)
             removes = [
-                RemoveAction(p, False, now, size, {column: value})
+                RemoveAction(unquote(p), False, now, size, {column: value})
                 for p, size in zip(paths, files.column("size_bytes").to_pylist(), strict=True)
             ]
             try:
@@ -534,7 +469,7 @@ class Lake:
                     ),
                 )
             except (DeltaError, OSError):
-                Path(folder, unquote(add.path)).unlink(missing_ok=True)
+                Path(folder, add.path).unlink(missing_ok=True)
                 table.update_incremental()
                 continue
             table.update_incremental()
@@ -580,17 +515,6 @@ class Lake:
             self._local = threading.local()
 
 
-def _writer_properties() -> WriterProperties:
-    """Snappy; dictionary encoding only for the few-valued columns (ids, JSON text and times
-    are nearly all distinct: encoding them as dictionaries only costs time)."""
-    dictionary = ColumnProperties(dictionary_enabled=True)
-    return WriterProperties(
-        compression="SNAPPY",
-        default_column_properties=ColumnProperties(dictionary_enabled=False),
-        column_properties={c: dictionary for c in ("type", "event", "name", "origin", "reason")},
-    )
-
-
 def _configure(table: DeltaTable, config: dict[str, str]) -> None:
     """Give a table made by an earlier version the properties it lacks (one metadata commit,
     once); a failure (e.g. another process doing the same) is not an error."""
@@ -620,6 +544,12 @@ def _write_files(folder: str, name: str, data: pa.Table) -> list[AddAction | Rem
     return actions
 
 
+def _delete_files(folder: str, actions: list[AddAction | RemoveAction]) -> None:
+    for action in actions:
+        if isinstance(action, AddAction):
+            Path(folder, action.path).unlink(missing_ok=True)
+
+
 def _write_file(
     folder: str, partition: dict[str, str | None], body: pa.Table, *, data_change: bool
 ) -> AddAction:
@@ -637,7 +567,7 @@ def _write_file(
     )
     stat = path.stat()
     return AddAction(
-        path=quote(relative, safe="/="),
+        path=relative,  # deltalake URL-encodes it in the log
         size=stat.st_size,
         partition_values=partition,
         modification_time=int(stat.st_mtime * 1000),
