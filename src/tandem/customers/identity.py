@@ -183,41 +183,12 @@ def build_graph(
     run(con, "CREATE OR REPLACE TEMP TABLE _tandem_rules AS SELECT * FROM _tandem_rules_arrow")
     con.unregister("_tandem_rules_arrow")
     contacts = sorted(n for n, rule in settings.sources.items() if rule.records == "contacts")
-    _node_ids(con)
     # Shared: more than shared_above distinct user ids within one user-id namespace (sources
     # that send the same user ids, e.g. web and app with shop account ids), contacts left out.
     _namespaces(con)
-    run(
-        con,
-        f"""
-        CREATE OR REPLACE TEMP TABLE _tandem_shared AS
-        SELECT nid, max(users) AS users FROM (
-            SELECT i.nid, s.namespace, count(DISTINCT m.user_hash) AS users
-            FROM {IDENTIFIERS} i JOIN _tandem_rules r ON r.code = i.nid >> 58
-            JOIN (SELECT mid, source, hash(user_id) AS user_hash
-                  FROM {MESSAGES} WHERE user_id IS NOT NULL
-                    AND NOT list_contains(?::VARCHAR[], source)) m USING (mid)
-            JOIN _tandem_sources s ON s.source = m.source
-            WHERE r.shared_above IS NOT NULL
-            GROUP BY ALL
-        ) GROUP BY nid
-        """,
-        [contacts],
-    )
-    run(
-        con,
-        """
-        CREATE OR REPLACE TEMP TABLE _tandem_nodes AS
-        SELECT n.nid, r.t, r.priority, r.max_per_profile,
-            CASE WHEN NOT r.merge THEN 'off'
-                 WHEN s.users > r.shared_above THEN 'shared'
-                 ELSE 'merge' END AS status
-        FROM _tandem_ids n JOIN _tandem_rules r ON r.code = n.nid >> 58
-        LEFT JOIN _tandem_shared s USING (nid)
-        """,
-    )
-    run(con, "DROP TABLE _tandem_ids")
-    run(con, "DROP TABLE _tandem_shared")
+    if not _nodes(con, contacts):
+        _renumber(con)
+        _nodes(con, contacts)
     run(
         con,
         f"""
@@ -335,45 +306,61 @@ def build_graph(
     return stats
 
 
-def _node_ids(con: Any) -> None:
-    """`_tandem_ids` (nid): the distinct identifiers. A node id holds its type's number and a
-    58-bit hash of the value (set by extract); two values sharing one are detected by a second,
-    independent hash (an integer min/max per node id, much cheaper than comparing texts), and
-    then every node is renumbered exactly instead."""
+def _nodes(con: Any, contacts: list[str]) -> bool:
+    """`_tandem_nodes` (nid, t, priority, max_per_profile, status) in one pass over the
+    identifiers: per node and user-id namespace, the distinct user ids (for `shared_above`)
+    and a second, independent hash of the value. A node id holds its type's number and a 58-bit
+    hash of the value; two values sharing one show as two second hashes (an integer min/max,
+    much cheaper than comparing texts). Returns False on such a clash."""
     run(
         con,
         f"""
-        CREATE OR REPLACE TEMP TABLE _tandem_ids AS
-        SELECT nid, min(h2) <> max(h2) AS clash
-        FROM (SELECT nid, hash(id_value, 'tandem') AS h2 FROM {IDENTIFIERS})
-        GROUP BY nid
+        CREATE OR REPLACE TEMP TABLE _tandem_nodes AS
+        SELECT g.nid, any_value(r.t) AS t, any_value(r.priority) AS priority,
+               any_value(r.max_per_profile) AS max_per_profile,
+               CASE WHEN NOT any_value(r.merge) THEN 'off'
+                    WHEN max(g.users) > any_value(r.shared_above) THEN 'shared'
+                    ELSE 'merge' END AS status,
+               min(g.lo) <> max(g.hi) AS clash
+        FROM (
+            SELECT i.nid, s.namespace, count(DISTINCT m.user_hash) AS users,
+                   min(hash(i.id_value, 'tandem')) AS lo, max(hash(i.id_value, 'tandem')) AS hi
+            FROM {IDENTIFIERS} i
+            JOIN (SELECT mid, source,
+                         CASE WHEN NOT list_contains(?::VARCHAR[], source)
+                              THEN hash(user_id) END AS user_hash
+                  FROM {MESSAGES}) m USING (mid)
+            JOIN _tandem_sources s ON s.source = m.source
+            GROUP BY i.nid, s.namespace
+        ) g JOIN _tandem_rules r ON r.code = g.nid >> 58
+        GROUP BY g.nid
+        """,
+        [contacts],
+    )
+    return not run(con, "SELECT count(*) FROM _tandem_nodes WHERE clash")[0][0]
+
+
+def _renumber(con: Any) -> None:
+    """Exact node ids (the type's number and the rank of the value), after a hash clash."""
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_exact AS
+        SELECT id_type, id_value,
+               CAST((CAST(list_position(?::VARCHAR[], id_type) AS BIGINT) << 58)
+                    | row_number() OVER (ORDER BY id_type, id_value) AS BIGINT) AS nid
+        FROM (SELECT DISTINCT id_type, id_value FROM {IDENTIFIERS})
+        """,
+        [list(IDENTIFIER_KINDS)],
+    )
+    run(
+        con,
+        f"""
+        UPDATE {IDENTIFIERS} SET nid = n.nid FROM _tandem_exact n
+        WHERE {IDENTIFIERS}.id_type = n.id_type AND {IDENTIFIERS}.id_value = n.id_value
         """,
     )
-    if run(con, "SELECT count(*) FROM _tandem_ids WHERE clash")[0][0]:
-        run(
-            con,
-            f"""
-            CREATE OR REPLACE TEMP TABLE _tandem_exact AS
-            SELECT id_type, id_value,
-                   CAST((CAST(list_position(?::VARCHAR[], id_type) AS BIGINT) << 58)
-                        | row_number() OVER (ORDER BY id_type, id_value) AS BIGINT) AS nid
-            FROM (SELECT DISTINCT id_type, id_value FROM {IDENTIFIERS})
-            """,
-            [list(IDENTIFIER_KINDS)],
-        )
-        run(
-            con,
-            f"""
-            UPDATE {IDENTIFIERS} SET nid = n.nid FROM _tandem_exact n
-            WHERE {IDENTIFIERS}.id_type = n.id_type AND {IDENTIFIERS}.id_value = n.id_value
-            """,
-        )
-        run(con, "DROP TABLE _tandem_exact")
-        run(
-            con,
-            f"CREATE OR REPLACE TEMP TABLE _tandem_ids AS "
-            f"SELECT DISTINCT nid, false AS clash FROM {IDENTIFIERS}",
-        )
+    run(con, "DROP TABLE _tandem_exact")
 
 
 def _assign(con: Any) -> None:
