@@ -252,10 +252,10 @@ def test_disabled_matching_and_other_engines(workspace: Workspace) -> None:
     records = table([{**PERSON, "key": "a"}, {**PERSON, "key": "b"}])
     result = match_records(workspace.lake.con, records, MatchingOptions(enabled=False))
     assert (result.edges.num_rows, result.stats["reason"]) == (0, "matching is disabled")
-    with pytest.raises(MatchingUnavailable, match="spark engine is not available") as caught:
+    with pytest.raises(MatchingUnavailable, match="Splink's spark back-end is not wired") as caught:
         match_records(workspace.lake.con, records, MatchingOptions(), engine="spark")
     assert caught.value.field == "engine"
-    assert 'engine = "duckdb"' in (caught.value.detail or "")
+    assert "enabled = false" in (caught.value.detail or "")
 
 
 def test_one_row_per_key_is_required(workspace: Workspace) -> None:

@@ -24,7 +24,8 @@ edges of the same identity graph as the shared identifiers.
 
    Fields nobody filled in are not compared. Records with neither a last name nor a birth date
    are too thin to match and are left out (counted in the stats). Runs on the workspace's DuckDB
-   connection; Splink's Spark back-end is not part of this installation.
+   connection; a workspace on the Spark engine is refused with a clear error (Splink's Spark
+   back-end is not wired in).
 """
 
 from __future__ import annotations
@@ -414,9 +415,10 @@ def match_records(
     backend = engine or getattr(con, "name", "unknown")
     if backend != "duckdb":
         raise MatchingUnavailable(
-            f"probabilistic matching runs on DuckDB; the {backend} engine is not available in "
-            "this installation",
-            detail='set engine = "duckdb" in tandem.toml or [identity.matching] enabled = false',
+            f"probabilistic matching runs on DuckDB only; Splink's {backend} back-end is not "
+            "wired into Tandem",
+            detail="set [identity.matching] enabled = false in tandem.toml to resolve without it, "
+            'or engine = "duckdb"',
             field="engine",
         )
     stats: dict[str, Any] = {"threshold": options.threshold}
