@@ -10,7 +10,7 @@ and written as Spark SQL, with a few generic rewrites for what Spark lacks (see 
   `localCheckpoint()` (so iterative label propagation does not build an ever-deeper lineage),
   registered as the temporary view `x`; `CREATE TEMP VIEW x AS q` registers `q` unmaterialised;
   `CREATE TEMP TABLE x (col TYPE, ...)` an empty one.
-- `INSERT INTO x q` (x ∪ q), `UPDATE x SET ... [FROM y] WHERE ...` (x rewritten by a join),
+- `INSERT INTO x q` (x UNION ALL q), `UPDATE x SET ... [FROM y] WHERE ...` (x rewritten by a join),
   `ALTER TABLE x ADD COLUMN c TYPE` and `DROP TABLE|VIEW x` act on those temporary views.
 - DuckDB functions without a Spark twin: `json_extract_string(doc, [paths])`,
   `from_json(doc, '<DuckDB JSON structure>')`, `regexp_full_match`, `hash` (a 63-bit
@@ -88,7 +88,7 @@ def spark_session(*, master: str | None = None, app_name: str = "tandem") -> Spa
     except ImportError:
         raise SparkUnavailable(
             "Spark is not installed",
-            detail=f"{INSTALL_HINT}; or set engine = \"duckdb\" in tandem.toml",
+            detail=f'{INSTALL_HINT}; or set engine = "duckdb" in tandem.toml',
         ) from None
     with _SESSION_LOCK:
         active = SparkSession.getActiveSession()
@@ -105,6 +105,7 @@ def spark_session(*, master: str | None = None, app_name: str = "tandem") -> Spa
             )
             .appName(app_name)
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", os.environ.get("TANDEM_SPARK_PARTITIONS", "8"))
             .config("spark.sql.ansi.enabled", "false")
@@ -166,9 +167,9 @@ def delta_frame(spark: SparkSession, table: DeltaTable, schema: pa.Schema) -> Da
 
 
 # -- parameters -------------------------------------------------------------------------------
-def _named_placeholders(sql: str, params: Sequence[Any] | dict[str, Any] | None) -> tuple[
-    str, dict[str, Any]
-]:
+def _named_placeholders(
+    sql: str, params: Sequence[Any] | dict[str, Any] | None
+) -> tuple[str, dict[str, Any]]:
     """`sql` with its positional `?` markers renamed `$_p0`, `$_p1`, ... in order (found by
     sqlglot's tokenizer, so a `?` inside a string literal stays), and the named values."""
     if params is None:
@@ -180,8 +181,7 @@ def _named_placeholders(sql: str, params: Sequence[Any] | dict[str, Any] | None)
     marks = [t for t in tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?"]
     if len(marks) != len(values):
         raise SparkSQLError(
-            f"the statement has {len(marks)} parameter markers but {len(values)} values were "
-            "given"
+            f"the statement has {len(marks)} parameter markers but {len(values)} values were given"
         )
     out: list[str] = []
     last = 0
@@ -231,9 +231,7 @@ def _json_structure_to_ddl(structure: Any) -> str:
             raise SparkSQLError("from_json: a list structure must hold one element type")
         return f"array<{_json_structure_to_ddl(structure[0])}>"
     if isinstance(structure, dict):
-        fields = ", ".join(
-            f"`{k}`: {_json_structure_to_ddl(v)}" for k, v in structure.items()
-        )
+        fields = ", ".join(f"`{k}`: {_json_structure_to_ddl(v)}" for k, v in structure.items())
         return f"struct<{fields}>"
     if isinstance(structure, str) and structure.upper() in _DUCK_TYPES:
         return _DUCK_TYPES[structure.upper()]
@@ -248,7 +246,15 @@ def _hash63(args: list[exp.Expression]) -> exp.Expression:
     )
 
 
-_RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Lag, exp.Lead, exp.PercentRank, exp.CumeDist)
+_RANKING = (
+    exp.RowNumber,
+    exp.Rank,
+    exp.DenseRank,
+    exp.Lag,
+    exp.Lead,
+    exp.PercentRank,
+    exp.CumeDist,
+)
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
@@ -381,9 +387,7 @@ class SparkConnection:
         self.timings: list[tuple[str, float]] = []
 
     # -- DuckDB's API ---------------------------------------------------------------------------
-    def execute(
-        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
-    ) -> Result:
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Result:
         return self._run(sql, params)
 
     def sql(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Result:
@@ -446,7 +450,9 @@ class SparkConnection:
             self.statements += 1
             started = time.perf_counter()
             result = self._statement(statement, args)
-            self.timings.append((statement.sql(dialect="duckdb")[:80], time.perf_counter() - started))
+            self.timings.append(
+                (statement.sql(dialect="duckdb")[:80], time.perf_counter() - started)
+            )
         return result
 
     def _statement(self, node: exp.Expression, args: dict[str, Any]) -> Result:
@@ -519,7 +525,9 @@ class SparkConnection:
                     "the Spark adapter only adds columns with ALTER TABLE",
                     detail=node.sql(dialect="duckdb")[:500],
                 )
-            frame = frame.withColumn(action.name, F.lit(None).cast(_spark_type(action.args["kind"])))
+            frame = frame.withColumn(
+                action.name, F.lit(None).cast(_spark_type(action.args["kind"]))
+            )
         self._materialise(name, frame)
         return Result(None)
 
@@ -578,9 +586,7 @@ class SparkConnection:
             return
         joined = source.this
         alias = joined.alias_or_name
-        marked = exp.select(exp.Star(), exp.alias_(exp.true(), "__tandem_hit")).from_(
-            joined.copy()
-        )
+        marked = exp.select(exp.Star(), exp.alias_(exp.true(), "__tandem_hit")).from_(joined.copy())
         query = exp.select(
             *[
                 exp.alias_(
@@ -596,14 +602,16 @@ class SparkConnection:
             ]
         ).from_(exp.to_table(name))
         query = query.join(
-            exp.Subquery(this=marked, alias=exp.TableAlias(this=exp.to_identifier("__tandem_from"))),
+            exp.Subquery(
+                this=marked, alias=exp.TableAlias(this=exp.to_identifier("__tandem_from"))
+            ),
             on=_requalify(condition, alias, "__tandem_from"),
             join_type="left",
         )
         # references to the joined table by its alias now point at the marked subquery
-        query = query.transform(lambda n: _requalify(n, alias, "__tandem_from"))
+        rewritten = query.transform(lambda n: _requalify(n, alias, "__tandem_from"))
         before = self.spark.table(name).count()
-        frame = self.query(query, args).localCheckpoint(eager=True)
+        frame = self.query(rewritten, args).localCheckpoint(eager=True)
         after = frame.count()
         if after != before:
             raise SparkSQLError(
