@@ -16,6 +16,10 @@ Two phases against one `tandem serve` subprocess (a fresh workspace with one sou
 
 Finally the lake is counted: every acknowledged message must be stored.
 
+The machine may be shared: each phase also reports the server's CPU time per 1,000 events
+(`server_cpu_ms_per_1000_events`, from /proc: it does not depend on other work the way latency
+does), and the load average is printed before and after.
+
 The load generator is a small asyncio HTTP/1.1 client (a few microseconds per request) so that
 most of the two cores go to the server. Prints JSON.
 
@@ -223,6 +227,15 @@ def start_server(workspace: Path, port: int, log: Path) -> subprocess.Popen[byte
     raise SystemExit("tandem serve did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system, all threads), from /proc; 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -266,6 +279,8 @@ def main() -> None:
         acknowledged = 0
         try:
             with multiprocessing.Pool(options.processes) as pool:
+                load_before = os.getloadavg()
+                cpu = cpu_seconds(server.pid)
                 started = time.monotonic()
                 counts = pool.map(
                     _worker,
@@ -284,6 +299,9 @@ def main() -> None:
                     "errors": sum(c["errors"] for c in counts),
                     "events_per_s": round(ok * BATCH / elapsed),
                     "target_events_per_s": TARGET_EVENTS_PER_S,
+                    "server_cpu_ms_per_1000_events": round(
+                        (cpu_seconds(server.pid) - cpu) * 1000 / max(ok * BATCH / 1000, 1), 1
+                    ),
                 }
                 result["throughput"]["met"] = (
                     result["throughput"]["events_per_s"] >= TARGET_EVENTS_PER_S
@@ -292,6 +310,7 @@ def main() -> None:
                     measured = result["throughput"]["events_per_s"]
                     rate = measured / 2 if options.rate == "auto" else float(options.rate)
                     per_process = rate / BATCH / options.processes
+                    cpu = cpu_seconds(server.pid)
                     paced = pool.map(
                         _worker,
                         [
@@ -315,7 +334,15 @@ def main() -> None:
                         "server_p99_ms": round(percentile(server_ms, 0.99), 2),
                         "target_p99_ms": TARGET_P99_MS,
                         "met": percentile(latencies, 0.99) < TARGET_P99_MS,
+                        "server_cpu_ms_per_1000_events": round(
+                            (cpu_seconds(server.pid) - cpu) * 1000 / max(len(latencies) / 10, 1),
+                            1,
+                        ),
                     }
+                result["load_average_1min_before_after"] = [
+                    round(load_before[0], 2),
+                    round(os.getloadavg()[0], 2),
+                ]
         finally:
             server.terminate()
             server.wait(timeout=60)

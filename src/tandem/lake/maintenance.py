@@ -27,7 +27,10 @@ def compact_table(lake: Lake, name: str, *, vacuum: bool, retention_hours: int) 
         files_after = len(table.file_uris())
         vacuumed = (
             table.vacuum(
-                retention_hours=retention_hours, enforce_retention_duration=False, dry_run=False
+                retention_hours=retention_hours,
+                enforce_retention_duration=False,
+                dry_run=False,
+                full=True,  # tombstones expire from the log after an hour: list the folder
             )
             if vacuum
             else []

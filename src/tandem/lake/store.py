@@ -438,10 +438,20 @@ class Lake:
             return False
         small = adds.filter(pc.less(adds.column("size_bytes"), small_bytes))
         (column,) = PARTITIONS[name]
-        values = small.column(f"partition.{column}")
+        # files are merged with files of about their size (tiers 8x apart): a merged file is
+        # merged again only with its peers, so each row is rewritten a few times, not at every
+        # pass (merging all small files each time would rewrite the growing file again and again)
+        tiers = pc.floor(pc.logb(pc.max_element_wise(small.column("size_bytes"), 1), 8))
+        small = small.append_column("tier", tiers)
         merged = False
-        for value in pc.unique(values).to_pylist():
-            files = small.filter(pc.equal(values, value)).slice(0, max_files)
+        for group in small.group_by([f"partition.{column}", "tier"]).aggregate([]).to_pylist():
+            value = group[f"partition.{column}"]
+            files = small.filter(
+                pc.and_(
+                    pc.equal(small.column(f"partition.{column}"), value),
+                    pc.equal(small.column("tier"), group["tier"]),
+                )
+            ).slice(0, max_files)
             if files.num_rows < min_files:
                 continue
             paths = files.column("path").to_pylist()
