@@ -312,31 +312,62 @@ def _nodes(con: Any, contacts: list[str]) -> bool:
     and a second, independent hash of the value. A node id holds its type's number and a 58-bit
     hash of the value; two values sharing one show as two second hashes (an integer min/max,
     much cheaper than comparing texts). Returns False on such a clash."""
+    shared_codes = [
+        int(r[0]) for r in run(con, "SELECT code FROM _tandem_rules WHERE shared_above IS NOT NULL")
+    ]
     run(
         con,
         f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_mu AS
+        SELECT m.mid, s.namespace,
+               CASE WHEN NOT list_contains(?::VARCHAR[], m.source) THEN hash(m.user_id) END
+                   AS user_hash
+        FROM {MESSAGES} m JOIN _tandem_sources s USING (source)
+        """,
+        [contacts],
+    )
+    # integer aggregates only; exact distinct counts for the few (node, namespace) pairs seen
+    # with two or more user ids
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_ng AS
+        SELECT i.nid, m.namespace, min(m.user_hash) AS ulo, max(m.user_hash) AS uhi,
+               min(hash(i.id_value, 'tandem')) AS lo, max(hash(i.id_value, 'tandem')) AS hi
+        FROM {IDENTIFIERS} i JOIN _tandem_mu m USING (mid)
+        GROUP BY i.nid, m.namespace
+        """,
+    )
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _tandem_multi AS
+        SELECT i.nid, m.namespace, count(DISTINCT m.user_hash) AS users
+        FROM {IDENTIFIERS} i JOIN _tandem_mu m USING (mid)
+        SEMI JOIN (SELECT nid, namespace FROM _tandem_ng
+                   WHERE ulo < uhi AND list_contains(?::BIGINT[], nid >> 58)) g
+            ON g.nid = i.nid AND g.namespace = m.namespace
+        GROUP BY i.nid, m.namespace
+        """,
+        [shared_codes],
+    )
+    run(
+        con,
+        """
         CREATE OR REPLACE TEMP TABLE _tandem_nodes AS
         SELECT g.nid, any_value(r.t) AS t, any_value(r.priority) AS priority,
                any_value(r.max_per_profile) AS max_per_profile,
                CASE WHEN NOT any_value(r.merge) THEN 'off'
-                    WHEN max(g.users) > any_value(r.shared_above) THEN 'shared'
+                    WHEN max(x.users) > any_value(r.shared_above) THEN 'shared'
                     ELSE 'merge' END AS status,
                min(g.lo) <> max(g.hi) AS clash
-        FROM (
-            SELECT i.nid, s.namespace, count(DISTINCT m.user_hash) AS users,
-                   min(hash(i.id_value, 'tandem')) AS lo, max(hash(i.id_value, 'tandem')) AS hi
-            FROM {IDENTIFIERS} i
-            JOIN (SELECT mid, source,
-                         CASE WHEN NOT list_contains(?::VARCHAR[], source)
-                              THEN hash(user_id) END AS user_hash
-                  FROM {MESSAGES}) m USING (mid)
-            JOIN _tandem_sources s ON s.source = m.source
-            GROUP BY i.nid, s.namespace
-        ) g JOIN _tandem_rules r ON r.code = g.nid >> 58
+        FROM _tandem_ng g JOIN _tandem_rules r ON r.code = g.nid >> 58
+        LEFT JOIN _tandem_multi x ON x.nid = g.nid AND x.namespace = g.namespace
         GROUP BY g.nid
         """,
-        [contacts],
     )
+    for name in ("_tandem_mu", "_tandem_ng", "_tandem_multi"):
+        run(con, f"DROP TABLE {name}")
     return not run(con, "SELECT count(*) FROM _tandem_nodes WHERE clash")[0][0]
 
 
