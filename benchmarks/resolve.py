@@ -19,6 +19,10 @@ Times, on that lake:
   `tandem resolve` runs it (target < 30 s);
 - a second `resolve` on the same lake (every cluster continues its id).
 
+The machine is shared: besides wall-clock seconds the JSON has the process's CPU seconds (all
+threads), and `load_average` before and after; on an idle 2-core machine the wall-clock time of
+a stage lies between its CPU seconds / 2 and its CPU seconds.
+
 Prints JSON. Usage: uv run python benchmarks/resolve.py [--records N] [--seed S]
 """
 
@@ -192,7 +196,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    out: dict[str, Any] = {"records": args.records, "cpus": os.cpu_count()}
+    out: dict[str, Any] = {
+        "records": args.records,
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         events, truth = generate(args.records, args.seed)
@@ -205,13 +213,13 @@ def main() -> None:
         # deterministic resolution alone: identifiers -> graph -> ids
         settings = ws.settings.identity
         con = lake.con.con
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         extracted = identifiers.extract(lake, settings)
         t1 = time.perf_counter()
         graph = identity.build_graph(con, settings, None)
         t2 = time.perf_counter()
         identity.assign_ids(lake, now=NOW, run_id=0)
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         out["bare_label_propagation"] = bare_label_propagation(con)
         out["identifiers"] = extracted.identifiers
         out["distinct_identifiers"] = graph.nodes
@@ -222,15 +230,17 @@ def main() -> None:
             "graph_seconds": round(t2 - t1, 2),
             "ids_seconds": round(t3 - t2, 2),
             "total_seconds": round(t3 - t0, 2),
+            "total_cpu_seconds": round(c3 - c0, 2),
             "customers": graph.clusters,
             "shared_identifiers": graph.shared,
             "label_rounds": graph.rounds,
         }
 
         # the whole resolve, as `tandem resolve` runs it, twice
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         first = resolve(ws, now=NOW)
         out["resolve_seconds"] = round(time.perf_counter() - t0, 2)
+        out["resolve_cpu_seconds"] = round(time.process_time() - c0, 2)
         out["resolve_stages"] = first.seconds
         out["customers"] = first.counts["customers"]
         t0 = time.perf_counter()
@@ -249,6 +259,7 @@ def main() -> None:
             "f1": round(scores.f1, 5),
         }
         ws.close()
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(out, indent=2))
 
 
