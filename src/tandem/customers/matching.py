@@ -172,7 +172,9 @@ def person_records(
 ) -> ir.Table:
     """One row per user id of `identify` messages in `events`, with `key` (the user id),
     `source` (of its latest identify) and the fields of `FIELDS`, each the latest non-empty value
-    and normalised. An expression; nothing runs until it is executed.
+    and normalised. An expression; nothing runs until it is executed. Every user id with an
+    identify message has a row, even one too thin to match (no last name, no birth date):
+    `match_records` leaves those out and counts them (`left_out`).
 
     `identifiers`, when given, is a table (`key`, `id_type`, `id_value`) of already normalised
     identifiers (for instance E.164 phones from the `phonenumbers` library): its `email` and
