@@ -25,6 +25,7 @@ sends the statements and hands the result to `replace_table`.
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 import time
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.dataset as pds  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from deltalake import WriterProperties
 from deltalake.exceptions import DeltaError
 
@@ -63,7 +65,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 """Typed profile columns and the trait keys they are read from (lower case, without `_`/`-`)."""
 
 CUSTOMER_ID_PREFIX = "cus_"
-LOOKUP_ROW_GROUP = 2048
+LOOKUP_ROW_GROUP = 512
 """Rows per Parquet row group of `profiles`: a lookup by id decodes one group."""
 SOCIAL_TYPES = ("twitter", "facebook", "instagram", "linkedin", "tiktok", "social")
 
@@ -469,29 +471,73 @@ ORDER BY b.customer_id
 
 
 # -- reading ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _RowGroup:
+    low: str
+    high: str
+    file: pq.ParquetFile
+    index: int
+
+
+class _ProfileIndex:
+    """One version of `profiles` opened for point lookups: every Parquet row group with the
+    min/max customer id of its statistics, sorted, so a lookup reads the one group that can hold
+    the id (the table is written sorted by customer id in small groups)."""
+
+    def __init__(self, table: Any) -> None:
+        self.dataset: pds.Dataset = table.to_pyarrow_dataset()
+        groups: list[_RowGroup] = []
+        self.complete = True
+        for uri in table.file_uris():
+            file = pq.ParquetFile(uri.removeprefix("file://"))
+            column = file.schema_arrow.get_field_index("customer_id")
+            for i in range(file.metadata.num_row_groups):
+                stats = file.metadata.row_group(i).column(column).statistics
+                if stats is None or not stats.has_min_max:
+                    self.complete = False
+                    continue
+                groups.append(_RowGroup(str(stats.min), str(stats.max), file, i))
+        self.groups = sorted(groups, key=lambda g: g.low)
+        self.lows = [g.low for g in self.groups]
+
+    def lookup(self, customer_id: str) -> list[dict[str, Any]]:
+        if not self.complete:
+            rows: list[dict[str, Any]] = _select(
+                self.dataset, "customer_id", customer_id
+            ).to_pylist()
+            return rows
+        found: list[dict[str, Any]] = []
+        candidates = self.groups[: bisect.bisect_right(self.lows, customer_id)]
+        for group in (g for g in candidates if g.high >= customer_id):
+            table = group.file.read_row_group(group.index, use_threads=False)
+            ids = table.column("customer_id").cast(pa.string())
+            found.extend(table.filter(pc.equal(ids, customer_id)).to_pylist())
+        return found
+
+
 class _ProfileReader:
-    """Point lookups in `profiles`: the Arrow dataset of the table's current version is kept
-    (per lake) and reopened only when a new version is committed."""
+    """Point lookups in `profiles`: the table's current version is opened once (per lake) and
+    reopened only when a new version is committed."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._datasets: dict[str, tuple[int, pds.Dataset]] = {}
+        self._indexes: dict[str, tuple[int, _ProfileIndex]] = {}
 
-    def dataset(self, lake: Lake) -> pds.Dataset:
+    def index(self, lake: Lake) -> _ProfileIndex:
         table = lake.table(PROFILES)
         version = int(table.version())
         with self._lock:
-            cached = self._datasets.get(lake.path)
+            cached = self._indexes.get(lake.path)
             if cached is not None and cached[0] == version:
                 return cached[1]
-        dataset = table.to_pyarrow_dataset()
+        index = _ProfileIndex(table)
         with self._lock:
-            self._datasets[lake.path] = (version, dataset)
-        return dataset
+            self._indexes[lake.path] = (version, index)
+        return index
 
     def forget(self, lake: Lake) -> None:
         with self._lock:
-            self._datasets.pop(lake.path, None)
+            self._indexes.pop(lake.path, None)
 
 
 _READER = _ProfileReader()
@@ -503,8 +549,8 @@ def profiles_version(lake: Lake) -> int:
 
 def get_profile(lake: Lake, customer_id: str) -> dict[str, Any] | None:
     """The profile of `customer_id` as a dict (JSON columns parsed), or None. The table is
-    sorted by customer id in small row groups (`optimise_for_lookups`): the filter reads one."""
-    rows = _select(_READER.dataset(lake), "customer_id", customer_id).to_pylist()
+    sorted by customer id in small row groups (`optimise_for_lookups`): one group is read."""
+    rows = _READER.index(lake).lookup(customer_id)
     if not rows:
         return None
     return _decode(rows[0])
