@@ -96,6 +96,7 @@ def test_person_records_normalise_each_field_in_the_engine(workspace: Workspace)
                 },
             ),
             identify("u5", {"lastName": "Nobody", "birthday": "1980-02-31"}),
+            {"type": "identify", "userId": "u7"},  # no traits at all
             # not person records: a track with traits, an identify without a user id
             {"type": "track", "userId": "u6", "event": "Signed Up", "properties": {}},
             identify(None, {"firstName": "Anonymous", "lastName": "Person"}),
@@ -104,7 +105,8 @@ def test_person_records_normalise_each_field_in_the_engine(workspace: Workspace)
     records = person_records(workspace.lake.events())
     assert records.columns == ("key", "source", *FIELDS)
     rows = records_by_key(workspace, records)
-    assert set(rows) == {"u1", "u2", "u3", "u4", "u5"}
+    assert set(rows) == {"u1", "u2", "u3", "u4", "u5", "u7"}
+    assert all(rows["u7"][f] is None for f in FIELDS)
     assert rows["u1"] == {
         "key": "u1",
         "source": "web",
