@@ -760,11 +760,16 @@ def links_table(con: Any) -> pa.Table:
     table: pa.Table = con.sql(
         f"""
         WITH keyrec AS (
-            SELECT user_id AS key, arg_min(source, record_id) AS source, min(record_id) AS rid
-            FROM {MESSAGES}
-            WHERE user_id IN (SELECT left_key FROM _tandem_matches WHERE a IS NOT NULL
-                              UNION SELECT right_key FROM _tandem_matches WHERE a IS NOT NULL)
-            GROUP BY user_id
+            -- the record that speaks for a user id: its latest identify message
+            SELECT user_id AS key, k.source, k.rid FROM (
+                SELECT user_id,
+                       arg_max({{'source': source, 'rid': record_id}},
+                               (type = 'identify', timestamp, record_id)) AS k
+                FROM {MESSAGES}
+                WHERE user_id IN (SELECT left_key FROM _tandem_matches WHERE a IS NOT NULL
+                                  UNION SELECT right_key FROM _tandem_matches WHERE a IS NOT NULL)
+                GROUP BY user_id
+            )
         ),
         carried AS (
             SELECT a.cluster, i.nid, count(*) AS records, any_value(i.id_value) AS v
