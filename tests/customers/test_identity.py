@@ -333,7 +333,8 @@ def test_explain_lists_records_and_links(make_workspace: Callable[..., Workspace
     assert explained.run is not None
     by_value = {x.id_value: x for x in explained.links}
     assert by_value["anon-1"].records == 2 and by_value["anon-1"].kind == "identifier"
-    assert by_value["ann@example.com"].describe() == "email ann@example.com shared by 1 records"
+    assert by_value["ann@example.com"].describe() == "email ann@example.com on 1 record"
+    assert by_value["anon-1"].describe() == "anonymous_id anon-1 on 2 records"
     with pytest.raises(NotFound, match="no customer cus_nobody"):
         identity.explain(ws.lake, "cus_nobody")
 
@@ -363,3 +364,28 @@ def test_two_identifiers_hashed_to_one_node_id_are_told_apart(
         "SELECT count(DISTINCT nid) FROM _tandem_identifiers WHERE id_type = 'email'"
     ).fetchall()
     assert nids == [(2,)]
+
+
+def test_links_describe_themselves() -> None:
+    match = identity.Link(
+        kind="match",
+        records=2,
+        left_source="crm",
+        left_record_id="C1",
+        right_source="web",
+        right_record_id="m9",
+        match_weight=14.3957,
+        match_probability=0.99995361,
+    )
+    assert match.describe() == (
+        "probabilistic match crm:C1 ~ web:m9 (weight 14.40, probability 0.999954)"
+    )
+    dropped = identity.Link(**{**match.__dict__, "kind": "ignored", "reason": "limit"})
+    assert dropped.describe().endswith("not used: it would break a limit per profile")
+    shared = identity.Link(
+        kind="ignored", id_type="email", id_value="f@x.io", records=3, reason="shared"
+    )
+    assert shared.describe() == (
+        "email f@x.io on 3 records, not used: shared (seen with more user ids than its "
+        "type's shared_above)"
+    )

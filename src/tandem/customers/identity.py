@@ -817,20 +817,28 @@ class Link:
 
     def describe(self) -> str:
         """One line for a person: why this link holds the customer together (or not)."""
-        if self.kind == "match":
-            return (
-                f"probabilistic match {self.left_source}:{self.left_record_id} ~ "
-                f"{self.right_source}:{self.right_record_id} (weight {self.match_weight:.2f}, "
-                f"probability {self.match_probability:.4f})"
-            )
         if self.id_type is None:
-            return (
-                f"match {self.left_source}:{self.left_record_id} ~ "
-                f"{self.right_source}:{self.right_record_id} not used ({self.reason})"
+            pair = (
+                f"{self.left_source}:{self.left_record_id} ~ "
+                f"{self.right_source}:{self.right_record_id}"
             )
+            weight = f"weight {self.match_weight:.2f}, probability {self.match_probability:.6f}"
+            if self.kind == "match":
+                return f"probabilistic match {pair} ({weight})"
+            return f"probabilistic match {pair} ({weight}) not used: {_REASONS[self.reason]}"
+        on = f"{self.id_type} {self.id_value} on {self.records} record"
+        on += "" if self.records == 1 else "s"
         if self.kind == "identifier":
-            return f"{self.id_type} {self.id_value} shared by {self.records} records"
-        return f"{self.id_type} {self.id_value} on {self.records} records, not used ({self.reason})"
+            return on
+        return f"{on}, not used: {_REASONS[self.reason]}"
+
+
+_REASONS: dict[str | None, str] = {
+    "shared": "shared (seen with more user ids than its type's shared_above)",
+    "not merging": "its type never merges",
+    "limit": "it would break a limit per profile",
+    None: "not used",
+}
 
 
 @dataclass(frozen=True)
