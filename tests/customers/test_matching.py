@@ -354,3 +354,34 @@ def test_without_corroboration_households_and_namesakes_merge(demo: Workspace) -
     wrong = [e for e in loose.edges.to_pylist() if person[e["left_key"]] != person[e["right_key"]]]
     assert wrong
     assert loose.stats["not_corroborated"] == 0
+
+
+def test_a_training_pass_that_fails_is_skipped_and_the_model_restored(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """On a 1,000-customer demo the EM pass on the name drives an m probability to zero, which
+    Splink 5 rejects after it has set aside the name comparison: Tandem goes on from the model as
+    it was before that pass (name comparison included), and still joins no two people."""
+    ws = Workspace.init(tmp_path_factory.mktemp("demo1000") / "ws", company="Harbour & Vine")
+    try:
+        build_channels(ws, customers=1000, seed=5, as_of=AS_OF)
+        result = match_records(ws.lake.con, person_records(ws.lake.events()), MatchingOptions())
+        stats = result.stats
+        assert [s["rule"] for s in stats["training_skipped"]] == [["first_name", "last_name"]]
+        assert "m_probability" in stats["training_skipped"][0]["reason"]
+        assert stats["trained_on"] == [["birth_date"]]
+        assert "first_name_last_name" in stats["parameters"]
+        person = person_of_user_ids(ws)
+        edges = result.edges.to_pylist()
+        assert edges
+        # among them a father and son of one name, address and family email, born 25 years
+        # apart: the corroboration rule keeps them apart
+        assert all(person[e["left_key"]] == person[e["right_key"]] for e in edges)
+        found = {(e["left_key"], e["right_key"]) for e in edges}
+        twins: dict[str, list[str]] = {}
+        for trap in load_traps(ws.root).to_pylist():
+            if trap["trap"] == "crm_duplicate":
+                twins.setdefault(trap["person_id"], []).append(f"crm:{trap['record_id']}")
+        assert twins and all(tuple(sorted(p)) in found for p in twins.values())
+    finally:
+        ws.close()

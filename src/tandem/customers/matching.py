@@ -347,10 +347,10 @@ class MatchingOptions(BaseModel):
     seed: int = 42
     """Seed of the random sampling (results are reproducible)."""
     require_corroboration: bool = True
-    """Whatever their weight, never join two records that share an email or phone but differ in
-    name and in a known birth date (two people of one household), nor two records that agree on
-    nothing but a name (namesakes). The model treats fields as independent, which contact details
-    shared in a family are not."""
+    """Whatever their weight, never join two records that share an email or phone but have
+    different known birth dates (two people of one household), nor two records that agree on
+    nothing but a name (namesakes). The model treats fields as independent, which contact
+    details shared in a family are not."""
 
     @field_validator("blocking_rules", "training_rules", "prior_rules")
     @classmethod
@@ -583,11 +583,6 @@ _SAME_BIRTH_DATE = """(
 _UNCORROBORATED = f"""
     (
         l.birth_date IS NOT NULL AND r.birth_date IS NOT NULL AND NOT {_SAME_BIRTH_DATE}
-        AND NOT coalesce(l.first_name = r.last_name AND l.last_name = r.first_name, FALSE)
-        AND (
-            coalesce(jaro_winkler_similarity(l.first_name, r.first_name) < 0.88, FALSE)
-            OR coalesce(jaro_winkler_similarity(l.last_name, r.last_name) < 0.88, FALSE)
-        )
         AND (coalesce(l.email = r.email, FALSE) OR coalesce(l.phone = r.phone, FALSE))
     )
     OR NOT (
@@ -604,12 +599,12 @@ _UNCORROBORATED = f"""
         OR coalesce(l.email = r.email, FALSE)
     )
 """
-"""A pair that is not corroborated: (1) its names are unlike (Jaro-Winkler of the first or the
-last names below 0.88, Splink's lower name level, and not simply swapped), both birth dates are
-known and differ by more than one typo, and yet it shares an email or a phone: a household's
-contact, which deterministic stitching already refuses to merge on; or (2) it agrees on nothing
-but names (no birth date within one typo, no similar street with the same house number, no
-postcode within one typo, no equal phone or email): namesakes."""
+"""A pair that is not corroborated: (1) it shares an email or a phone but both birth dates are
+known and differ by more than one typo: two people of one household sharing a contact (a
+parent and a child may even share a name), which deterministic stitching already refuses to
+merge on; or (2) it agrees on nothing but names (no birth date within one typo, no similar
+street with the same house number, no postcode within one typo, no equal phone or email):
+namesakes."""
 
 
 def splink_settings(comparisons: list[Any], blocking: list[Rule]) -> Any:
