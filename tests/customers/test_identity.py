@@ -389,3 +389,25 @@ def test_links_describe_themselves() -> None:
         "email f@x.io on 3 records, not used: shared (seen with more user ids than its "
         "type's shared_above)"
     )
+
+
+def test_merge_chains_are_followed(make_workspace: Callable[..., Workspace]) -> None:
+    ws = configured(make_workspace, "")
+    day = [datetime(2026, 11, d, tzinfo=UTC) for d in range(1, 6)]
+    for n, user in enumerate(("u3", "u2", "u1")):  # C oldest, then B, then A
+        send(ws, "web", [{**identify(user), "messageId": f"m-{user}"}])
+        resolve(ws, now=day[n])
+    ids = customers_of(ws)
+    c, b, a = ids["m-u3"], ids["m-u2"], ids["m-u1"]
+    send(ws, "app", [{**identify("u1", email="ab@example.com")}])
+    send(ws, "app", [{**identify("u2", email="ab@example.com")}])
+    resolve(ws, now=day[3])  # A merges into B
+    send(ws, "app", [{**identify("u3", email="bc@example.com")}])
+    send(ws, "app", [{**identify("u2", email="bc@example.com")}])
+    resolve(ws, now=day[4])  # B merges into C
+    assert set(customers_of(ws).values()) == {c}
+    with pytest.raises(NotFound, match=f"{a} was merged into {c}"):
+        identity.explain(ws.lake, a)
+    with pytest.raises(NotFound, match=f"{b} was merged into {c}"):
+        identity.explain(ws.lake, b)
+    assert identity.explain(ws.lake, c).merged_ids == sorted([a, b])

@@ -857,9 +857,21 @@ def explain(lake: Lake, customer_id: str) -> Explanation:
     """Why customer `customer_id` is one customer. NotFound for an unknown id, or for an id
     merged into another (the message names it)."""
     ids = lake.raw("customer_ids")
-    rows = ids.select("customer_id", "created_at", "run", "merged_into").to_pyarrow().to_pylist()
+    found = (
+        ids.filter(ids.customer_id == customer_id)
+        .select("customer_id", "created_at", "run", "merged_into")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    # the merged ids only (few): enough to follow merge chains both ways
+    rows = (
+        ids.filter(ids.merged_into.notnull())
+        .select("customer_id", "merged_into")
+        .to_pyarrow()
+        .to_pylist()
+    )
     by_id = {r["customer_id"]: r for r in rows}
-    row = by_id.get(customer_id)
+    row = found[0] if found else None
     if row is None:
         raise NotFound(
             f"no customer {customer_id}",
