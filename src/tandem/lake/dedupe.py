@@ -60,11 +60,11 @@ class DedupeIndex:
         """The committed ids of a source loaded by `catch_up` (mutable: add new ones to it)."""
         return self._ids[source]
 
-    def committed(self, table: DeltaTable, log_folder: Path) -> None:
-        """Our own commit landed (its ids were added already). When it directly follows the
-        version we reflect, the files it added are ours: mark them read (from that commit's log
-        entry, so the cost does not grow with the table), and they are never re-read."""
-        version = table.version()
+    def committed(self, version: int, log_folder: Path) -> None:
+        """Our own commit landed as `version` (its ids were added already). When it directly
+        follows the version we reflect, the files it added are ours: mark them read (from that
+        commit's log entry, so the cost does not grow with the table), and they are never
+        re-read."""
         if self._version is None or version != self._version + 1:
             return
         try:

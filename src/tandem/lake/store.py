@@ -124,6 +124,8 @@ class Lake:
             )
         self._lock = threading.RLock()
         self._tables: dict[str, DeltaTable] = {}
+        self._stale: set[str] = set()
+        """Tables whose handle is behind our own last commit."""
         self._index = DedupeIndex()
         self._local = threading.local()
         self._connections: list[ibis.BaseBackend] = []
@@ -150,9 +152,19 @@ class Lake:
         if table is None:
             table = self._open_or_create(name)
             self._tables[name] = table
-        elif self._newer_exists(name, table):
+        elif name in self._stale or self._newer_exists(name, table):
             _guard(table.update_incremental, f"read the {name} table")
+            self._stale.discard(name)
         return table
+
+    def refresh(self) -> None:
+        """Bring the handles our own commits left behind to the latest version now (the group
+        commit writer calls this once it has answered the group, so the next commit need not).
+        """
+        with self._lock:
+            for name in list(self._stale):
+                with contextlib.suppress(LakeFailure):
+                    self._table(name)
 
     def _newer_exists(self, name: str, table: DeltaTable) -> bool:
         """Whether a commit follows the handle's version: the next log entry exists, or the
@@ -291,14 +303,14 @@ class Lake:
             return None
         table = self._tables.get(EVENTS) or self._table(EVENTS)  # refreshed by _dedupe
         try:
-            self._commit(table, EVENTS, data)
+            version: int | None = self._commit(table, EVENTS, data)
         except BaseException:
             self._index.reset()
             raise
         # The commit is durable: nothing after this point may fail the write.
         try:
-            self._index.committed(table, Path(self.table_path(EVENTS)) / "_delta_log")
-            version: int | None = table.version()
+            if version is not None:
+                self._index.committed(version, Path(self.table_path(EVENTS)) / "_delta_log")
         except Exception:  # the index re-reads the table on its next use
             self._index.reset()
             self._tables.pop(EVENTS, None)
@@ -312,17 +324,20 @@ class Lake:
 
     def _commit(
         self, table: DeltaTable, name: str, data: pa.Table | list[AddAction | RemoveAction]
-    ) -> None:
+    ) -> int | None:
         """Append `data` as one commit: one Parquet file per partition written here (pyarrow,
         with its statistics; or files written already), then a commit of just their add
         actions. About 5 ms for a small append where `write_deltalake` takes 15-100 ms (it costs
         more the more files the table has). Concurrent appends by other processes are merged
-        by deltalake's conflict resolution (retried). The handle is brought to the new version
-        (our commit, or a later one)."""
+        by deltalake's conflict resolution (retried). Returns the commit's version, found in
+        the log entries after the handle's version (None if it cannot be told); the handle is
+        left behind (`refresh`, or the next `_table`, brings it up to date: ~3 ms saved on the
+        answer)."""
         folder = self.table_path(name)
         actions = _write_files(folder, name, data) if isinstance(data, pa.Table) else data
         hooks = PostCommitHookProperties(create_checkpoint=not self.checkpoint_in_background)
         for attempt in (1, 2):
+            read_version = table.version()
             try:
                 table.create_write_transaction(
                     actions,
@@ -342,7 +357,17 @@ class Lake:
                 _delete_files(folder, actions)  # never referenced by the log: nobody reads them
                 what = "commit to" if isinstance(exc, CommitFailedError) else "write to"
                 raise LakeFailure(f"could not {what} the {name} table: {exc}") from None
-        _guard(table.update_incremental, f"read the {name} table")
+        self._stale.add(name)
+        marker = Path(actions[0].path).name  # a file name with a UUID: in our entry only
+        log = Path(folder, "_delta_log")
+        for version in range(read_version + 1, read_version + 1 + COMMIT_RETRIES + 1):
+            try:
+                entry = (log / f"{version:020d}.json").read_text(encoding="utf-8")
+            except OSError:
+                return None
+            if marker in entry:
+                return version
+        return None
 
     def writer(self, **options: Any) -> GroupCommitWriter:
         """A GroupCommitWriter over this lake (the server's write path); close it when done."""

@@ -56,7 +56,7 @@ class GroupCommitWriter:
         *,
         max_delay: float = 0.005,
         max_rows: int = 20_000,
-        compact_every: int | None = 50,
+        compact_every: int | None = 20,
         checkpoint_every: int = 10,
         cleanup_every: int = 200,
     ):
@@ -155,6 +155,8 @@ class GroupCommitWriter:
         for item, result in zip(live, results, strict=True):
             item.future.set_result(result)
         self._wake.set()
+        if self._queue.empty():  # nobody waiting: catch the handles up before the next group
+            self.lake.refresh()
 
     def _maintain(self) -> None:
         """Checkpoint, merge small files and clean the log up as commits accumulate; one last
