@@ -97,6 +97,11 @@ def test_a_failure_leaves_the_previous_tables_and_a_failed_run(
         resolve(ws, now=NOW)
     assert customers_of(ws) == before
     assert ws.lake.table("identities").version() == version
+    left = ws.lake.con.con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp' "
+        "AND NOT starts_with(table_name, 'lake_')"
+    ).fetchall()
+    assert left == [], "temporary tables left behind"
     with ws.session() as session:
         last = session.scalars(select(ResolutionRun).order_by(ResolutionRun.id.desc())).first()
         assert last is not None and (last.status, last.error) == ("failed", "disk on fire")

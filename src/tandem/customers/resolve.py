@@ -248,7 +248,7 @@ def _drop_temporaries(workspace: Workspace) -> None:
         con,
         "SELECT table_name, table_type FROM information_schema.tables "
         "WHERE table_schema = 'main' AND table_catalog = 'temp' "
-        "AND table_name LIKE '\\_tandem\\_%' ESCAPE '\\'",
+        "AND regexp_matches(table_name, '^_(tandem|cc|tl|ti)_')",
     )
     for name, kind in rows:
         what = "VIEW" if str(kind).upper() == "VIEW" else "TABLE"
