@@ -3,7 +3,8 @@
 Everything runs as SQL on the lake's DuckDB connection over the temporary tables
 `customers.identifiers.extract` builds, with intermediate results materialised as temporary
 tables; Python only loops over *iterations* (label propagation rounds, rule steps), never over
-rows. The SQL is plain joins and GROUP BYs, expressible the same way on Spark.
+rows. The SQL is plain joins and GROUP BYs; its few DuckDB functions (hash, arg_max,
+list_contains) have direct Spark SQL counterparts, but it runs on DuckDB only for now.
 
 The graph
     Nodes are distinct identifiers (type, value). A message links its identifiers: each one is
