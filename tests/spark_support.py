@@ -11,6 +11,14 @@ import pytest
 
 from tandem.lake.spark import java_available
 
+SMALL_DATA = {
+    # tests move a few thousand rows: compiling code for them costs more than it saves
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.default.parallelism": "2",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+
 
 def spark_or_skip() -> None:
     """Skip when pyspark or Java is missing and CI is unset; with CI set, fail instead."""
@@ -36,7 +44,7 @@ def local_spark() -> Iterator[Any]:
 
     assert SparkSession.getActiveSession() is None, "another test module left Spark running"
     os.environ.setdefault("TANDEM_SPARK_PARTITIONS", "2")
-    session = spark_session(master="local[2]", app_name="tandem-tests")
+    session = spark_session(master="local[2]", app_name="tandem-tests", config=SMALL_DATA)
     try:
         yield session
     finally:

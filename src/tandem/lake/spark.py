@@ -32,9 +32,9 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import sqlglot
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from tandem.lake.store import Lake
+    from tandem.workspace import Workspace
 
 INSTALL_HINT = "engine = spark needs `pip install tandem[spark]` and Java 17+"
 
@@ -79,9 +80,12 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-def spark_session(*, master: str | None = None, app_name: str = "tandem") -> SparkSession:
+def spark_session(
+    *, master: str | None = None, app_name: str = "tandem", config: dict[str, str] | None = None
+) -> SparkSession:
     """The active SparkSession (e.g. under spark-submit or a notebook), else a new one on
-    `master` (default `$TANDEM_SPARK_MASTER`, else `local[*]`), UTC session time zone.
+    `master` (default `$TANDEM_SPARK_MASTER`, else `local[*]`), UTC session time zone, Splink's
+    similarity functions on the class path when Splink is installed, and `config` on top.
     SparkUnavailable when pyspark or Java is missing or the JVM does not start."""
     try:
         from pyspark.sql import SparkSession
@@ -110,6 +114,11 @@ def spark_session(*, master: str | None = None, app_name: str = "tandem") -> Spa
             .config("spark.sql.shuffle.partitions", os.environ.get("TANDEM_SPARK_PARTITIONS", "8"))
             .config("spark.sql.ansi.enabled", "false")
         )
+        jar = _splink_jar()
+        if jar:
+            builder = builder.config("spark.jars", jar)
+        for key, value in (config or {}).items():
+            builder = builder.config(key, value)
         try:
             session = builder.getOrCreate()
         except Exception as exc:  # the JVM did not start: a message, not a Java trace
@@ -119,6 +128,19 @@ def spark_session(*, master: str | None = None, app_name: str = "tandem") -> Spa
             ) from None
         session.sparkContext.setLogLevel("ERROR")
         return session
+
+
+def _splink_jar() -> str | None:
+    """The jar of Splink's string similarity functions (shipped in the Splink wheel, no
+    download), for Splink's Spark back-end."""
+    try:
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:
+        return None
+    try:
+        return str(similarity_jar_location())
+    except Exception:  # a Splink without a jar for this Spark: Splink says so when used
+        return None
 
 
 # -- reading Delta tables from their snapshot ----------------------------------------------------
@@ -257,6 +279,14 @@ _RANKING = (
 )
 
 
+_UNSIGNED = {
+    exp.DataType.Type.UBIGINT: "BIGINT",
+    exp.DataType.Type.UINT: "BIGINT",
+    exp.DataType.Type.USMALLINT: "INT",
+    exp.DataType.Type.UTINYINT: "SMALLINT",
+}
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
     """One node of a DuckDB AST rewritten to what Spark runs the same way."""
     if isinstance(node, exp.JSONExtractScalar) and isinstance(node.expression, exp.Array):
@@ -278,6 +308,18 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
                 )
         if name == "hash":
             return _hash63([e.copy() for e in node.expressions])
+        if name in ("list_position", "array_position", "list_indexof", "array_indexof"):
+            # 1-based on both; DuckDB gives NULL when absent, Spark 0
+            return exp.Nullif(
+                this=exp.Anonymous(
+                    this="array_position", expressions=[e.copy() for e in node.expressions]
+                ),
+                expression=exp.Literal.number(0),
+            )
+    if isinstance(node, exp.DataType) and node.this in _UNSIGNED:
+        # Spark has no unsigned integers: the signed type of the same width (DuckDB values
+        # above its maximum are not supported; hash() is 63-bit here, see _hash63)
+        return exp.DataType.build(_UNSIGNED[node.this])
     if isinstance(node, exp.RegexpFullMatch):
         pattern = node.expression
         anchored: exp.Expression
@@ -686,5 +728,16 @@ class SparkLake:
         return getattr(self._lake, name)
 
 
-def iter_views(con: SparkConnection) -> Iterator[str]:
-    yield from con.views()
+def resolution_lake(workspace: Workspace) -> Lake:
+    """The lake identity resolution runs its SQL on: `workspace.lake` (DuckDB), or with
+    `engine = "spark"` a `SparkLake` over it (it has the part of the Lake API the pipeline
+    uses; `close()` it when done)."""
+    if workspace.settings.engine != "spark":
+        return workspace.lake
+    return cast("Lake", SparkLake(workspace.lake, spark_session()))
+
+
+def close_resolution_lake(lake: Any) -> None:
+    """Drop the temporary views a Spark resolution made (nothing for DuckDB)."""
+    if isinstance(lake, SparkLake):
+        lake.close()
