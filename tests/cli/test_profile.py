@@ -29,7 +29,8 @@ def test_show_json(tandem: Tandem, ws_built: Path) -> None:
     assert view["profile"]["rfm"] == "533"
     assert view["explanation"]["merged_ids"] == ["cus_old"]
     whys = [link["why"] for link in view["explanation"]["links"]]
-    assert "email ann@x.example shared by 2 records" in whys
+    # the wording is identity resolution's Link.describe(); the facts must be in it
+    assert any("email ann@x.example" in why and "2 records" in why for why in whys)
 
 
 def test_show_table(tandem: Tandem, ws_built: Path) -> None:
@@ -37,7 +38,7 @@ def test_show_table(tandem: Tandem, ws_built: Path) -> None:
     assert run.exit_code == 0, run.stderr
     out = run.stdout
     assert "cus_d" in out and "Dee" in out
-    assert "probabilistic match crm:c4 ~ web:w9 (weight 12.50, probability 0.9998)" in out
+    assert "probabilistic match crm:c4 ~ web:w9" in out and "weight 12.50" in out
     assert "335" in out and "opted in" in out
     merged = tandem("profile", "show", "cus_old", "-w", ws_built)
     assert "cus_old was merged into cus_a" in merged.stdout

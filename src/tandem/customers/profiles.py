@@ -268,13 +268,21 @@ QUALIFY row_number() OVER (PARTITION BY source, message_id ORDER BY ingested_at,
 # Every non-empty trait value (identify traits and context.traits), with its source's rank.
 _TRAITS = """
 CREATE OR REPLACE TEMP TABLE _tp_traits AS
-WITH objects AS (
+WITH occurrences AS (
     SELECT customer_id, source, message_id, "timestamp", traits AS obj FROM _tp_msg
     WHERE traits IS NOT NULL AND traits <> '{}'
     UNION ALL
     SELECT customer_id, source, message_id, "timestamp", context_traits FROM _tp_msg
     WHERE context_traits IS NOT NULL AND starts_with(context_traits, '{')
       AND context_traits <> '{}'
+),
+-- the same object sent again and again (context.traits on every message of a session) is
+-- read once: its latest occurrence (then smallest message id) is all survivorship can pick
+objects AS (
+    SELECT customer_id, source, obj, max("timestamp") AS "timestamp",
+           arg_min(message_id, struct_pack(t := -epoch_us("timestamp"), m := message_id))
+               AS message_id
+    FROM occurrences GROUP BY customer_id, source, obj
 ),
 pairs AS (
     SELECT customer_id, source, message_id, "timestamp", key,

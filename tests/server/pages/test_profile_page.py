@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tandem import Workspace
+from tandem.customers.identity import Link
 from tandem.customers.profiles import build_profiles
 from tests.customers.profile_data import NOW, build_lake
 
@@ -41,7 +42,8 @@ def test_profile_page_shows_what_profile_show_shows(login: Any, built: Workspace
     html = page.text
     assert "Ann Lee" in html and "cus_a" in html
     assert "<td>firstName</td><td>Ann</td><td>crm</td>" in html
-    assert "email ann@x.example shared by 2 records" in html
+    shared = Link(kind="identifier", id_type="email", id_value="ann@x.example", records=2)
+    assert shared.describe() in html
     assert "Older ids merged into this one: cus_old." in html
     assert "533" in html and "opted out" in html
     merged = client.get("/customers/profile", params={"q": "cus_old"}).text
