@@ -37,6 +37,7 @@ from tandem.customers.profiles import (
     Identifier,
     find_customers,
     optimise_for_lookups,
+    parse_identifier,
     resolved,
 )
 from tandem.db.models.identity import Erasure
@@ -114,13 +115,10 @@ def plan_forget(workspace: Workspace, text: str) -> ForgetPlan:
         found = find_customers(lake, text, region=region)
         ident, customers = found.identifier, found.customer_ids
     else:
-        from tandem.customers.profiles import parse_identifier
-
         ident, customers = parse_identifier(text, region=region), []
     db = lake.con.con
-    lake.events()  # registers lake_events on this thread's connection
-    for name in (IDENTITIES, IDENTITY_LINKS, PROFILES, QUARANTINE):
-        lake.raw(name)
+    for name in (EVENTS, IDENTITIES, IDENTITY_LINKS, PROFILES, QUARANTINE):
+        lake.raw(name)  # registers lake_<name> (every physical row) on this thread's connection
     try:
         db.register("_tf_customers", _customers_table(customers))
         if customers:
