@@ -3,6 +3,7 @@ RFM, consent; lookups by id and identifier."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,45 @@ def test_lookups_after_an_erasure_rewrote_the_table(built: Workspace) -> None:
 
     ids = pq.read_table(files[0].removeprefix("file://"), columns=["customer_id"])
     assert ids["customer_id"].to_pylist() == ["cus_a", "cus_c", "cus_d"]
+
+
+def test_demo_company_profiles_add_up(make_workspace: Any) -> None:
+    """The whole `resolve` on the demo's channels: every stored message is in exactly one
+    profile, revenue is the demo's distinct orders' revenue, and RFM covers the buyers."""
+    from datetime import date
+
+    from tandem.customers.resolve import resolve
+    from tandem.demo.channels import build_channels
+
+    ws = make_workspace("demo")
+    build_channels(ws, customers=150, seed=5, as_of=date(2026, 11, 23))
+    ws.settings.identity.matching = {"enabled": False}
+    result = resolve(ws, now=NOW)
+    lake = ws.lake
+    profiles = lake.table("profiles").to_pyarrow_table()
+    assert profiles.num_rows == result.counts["customers"] > 100
+    events = lake.events()
+    assert pc.sum(profiles["events"]).as_py() == events.count().to_pyarrow().as_py()
+    orders = events.filter(events.event == "Order Completed").to_pyarrow()
+    order_ids = [json.loads(p)["order_id"] for p in orders["properties"].to_pylist()]
+    revenue = {
+        json.loads(p)["order_id"]: json.loads(p)["revenue"]
+        for p in orders["properties"].to_pylist()
+    }
+    assert pc.sum(profiles["orders"]).as_py() == len(set(order_ids))
+    assert round(pc.sum(profiles["revenue"]).as_py(), 2) == round(sum(revenue.values()), 2)
+    buyers = profiles.filter(pc.greater(profiles["orders"], 0))
+    assert buyers.num_rows > 0 and buyers["rfm"].null_count == 0
+    assert profiles.filter(pc.equal(profiles["orders"], 0))["rfm"].null_count == (
+        profiles.num_rows - buyers.num_rows
+    )
+    scores = set(buyers["r_score"].to_pylist()) | set(buyers["m_score"].to_pylist())
+    assert scores <= {1, 2, 3, 4, 5} and {1, 5} <= scores
+    # every customer with a CRM record has the CRM's first name (source priority)
+    with_crm = [
+        json.loads(row["trait_sources"])
+        for row in profiles.select(["sources", "trait_sources"]).to_pylist()
+        if "crm" in row["sources"]
+    ]
+    assert len(with_crm) > 50
+    assert all(sources["firstName"] == "crm" for sources in with_crm)
