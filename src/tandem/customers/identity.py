@@ -327,28 +327,32 @@ def _nodes(con: Any, contacts: list[str]) -> bool:
         """,
         [contacts],
     )
-    # integer aggregates only; exact distinct counts for the few (node, namespace) pairs seen
+    # integer aggregates per node; exact distinct counts per namespace only for the nodes seen
     # with two or more user ids
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_ng AS
-        SELECT i.nid, m.namespace, min(m.user_hash) AS ulo, max(m.user_hash) AS uhi,
-               min(hash(i.id_value, 'tandem')) AS lo, max(hash(i.id_value, 'tandem')) AS hi
-        FROM {IDENTIFIERS} i JOIN _tandem_mu m USING (mid)
-        GROUP BY i.nid, m.namespace
+        SELECT nid, min(user_hash) AS ulo, max(user_hash) AS uhi, min(h) AS lo, max(h) AS hi
+        FROM (
+            SELECT i.nid, m.user_hash, hash(i.id_value, 'tandem') AS h
+            FROM {IDENTIFIERS} i JOIN _tandem_mu m USING (mid)
+        )
+        GROUP BY nid
         """,
     )
     run(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_multi AS
-        SELECT i.nid, m.namespace, count(DISTINCT m.user_hash) AS users
-        FROM {IDENTIFIERS} i JOIN _tandem_mu m USING (mid)
-        SEMI JOIN (SELECT nid, namespace FROM _tandem_ng
-                   WHERE ulo < uhi AND list_contains(?::BIGINT[], nid >> 58)) g
-            ON g.nid = i.nid AND g.namespace = m.namespace
-        GROUP BY i.nid, m.namespace
+        SELECT nid, max(users) AS users FROM (
+            SELECT i.nid, m.namespace, count(DISTINCT m.user_hash) AS users
+            FROM {IDENTIFIERS} i JOIN _tandem_mu m USING (mid)
+            SEMI JOIN (SELECT nid FROM _tandem_ng
+                       WHERE ulo < uhi AND list_contains(?::BIGINT[], nid >> 58)) g
+                ON g.nid = i.nid
+            GROUP BY i.nid, m.namespace
+        ) GROUP BY nid
         """,
         [shared_codes],
     )
@@ -356,15 +360,13 @@ def _nodes(con: Any, contacts: list[str]) -> bool:
         con,
         """
         CREATE OR REPLACE TEMP TABLE _tandem_nodes AS
-        SELECT g.nid, any_value(r.t) AS t, any_value(r.priority) AS priority,
-               any_value(r.max_per_profile) AS max_per_profile,
-               CASE WHEN NOT any_value(r.merge) THEN 'off'
-                    WHEN max(x.users) > any_value(r.shared_above) THEN 'shared'
+        SELECT g.nid, r.t, r.priority, r.max_per_profile,
+               CASE WHEN NOT r.merge THEN 'off'
+                    WHEN x.users > r.shared_above THEN 'shared'
                     ELSE 'merge' END AS status,
-               min(g.lo) <> max(g.hi) AS clash
+               g.lo <> g.hi AS clash
         FROM _tandem_ng g JOIN _tandem_rules r ON r.code = g.nid >> 58
-        LEFT JOIN _tandem_multi x ON x.nid = g.nid AND x.namespace = g.namespace
-        GROUP BY g.nid
+        LEFT JOIN _tandem_multi x USING (nid)
         """,
     )
     for name in ("_tandem_mu", "_tandem_ng", "_tandem_multi"):
@@ -425,11 +427,11 @@ def _namespaces(con: Any) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_source_pairs AS
         WITH us AS (
-            SELECT DISTINCT m.user_id, s.namespace AS sid FROM {MESSAGES} m
+            SELECT DISTINCT hash(m.user_id) AS u, s.namespace AS sid FROM {MESSAGES} m
             JOIN _tandem_sources s USING (source) WHERE m.user_id IS NOT NULL
         )
         SELECT DISTINCT a, b FROM (
-            SELECT min(sid) OVER (PARTITION BY user_id) AS a, sid AS b FROM us
+            SELECT min(sid) OVER (PARTITION BY u) AS a, sid AS b FROM us
         ) WHERE a <> b
         """,
     )
