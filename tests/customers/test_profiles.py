@@ -253,3 +253,51 @@ def test_demo_company_profiles_add_up(make_workspace: Any) -> None:
     ]
     assert len(with_crm) > 50
     assert all(sources["firstName"] == "crm" for sources in with_crm)
+
+
+def test_profile_settings_in_tandem_toml(workspace: Workspace) -> None:
+    from tandem.errors import InvalidConfig
+
+    config = workspace.root / "tandem.toml"
+    text = config.read_text()
+    settings = '[profiles]\nsource_priority = ["web"]\nrevenue_property = "total"\n'
+    config.write_text(text + "\n" + settings)
+    opened = Workspace.open(workspace.root)
+    try:
+        assert opened.settings.profiles.source_priority == ["web"]
+        assert opened.settings.profiles.revenue_property == "total"
+        assert opened.settings.profiles.order_events == ["Order Completed"]
+    finally:
+        opened.close()
+    config.write_text(text + "\n[profiles]\norder_events = []\nrevenu_property = 'x'\n")
+    with pytest.raises(InvalidConfig) as caught:
+        Workspace.open(workspace.root)
+    fields = {p.field for p in caught.value.problems}
+    assert {"profiles.order_events", "profiles.revenu_property"} <= fields
+
+
+def test_e164_and_source_ranks(workspace: Workspace) -> None:
+    from tandem.config import ProfileSettings
+    from tandem.customers.profiles import e164_column, source_ranks
+
+    phones = pa.chunked_array([["07970 231820", "+44 7970 231820", None, "12", "0044 7970 231820"]])
+    assert e164_column(phones, "GB").to_pylist() == [
+        "+447970231820",
+        "+447970231820",
+        None,
+        None,
+        "+447970231820",
+    ]
+    workspace.sources.add("shop", kind="web", owners=["marketing"])
+    workspace.sources.add("crm", kind="crm", owners=["marketing"])
+    ranks = source_ranks(workspace, ProfileSettings())
+    assert dict(zip(ranks["source"].to_pylist(), ranks["rank"].to_pylist(), strict=True)) == {
+        "crm": 0,
+        "shop": 1,
+    }
+    ranks = source_ranks(workspace, ProfileSettings(source_priority=["shop", "gone"]))
+    assert dict(zip(ranks["source"].to_pylist(), ranks["rank"].to_pylist(), strict=True)) == {
+        "shop": 0,
+        "gone": 1,
+        "crm": 2,
+    }
