@@ -741,3 +741,45 @@ def close_resolution_lake(lake: Any) -> None:
     """Drop the temporary views a Spark resolution made (nothing for DuckDB)."""
     if isinstance(lake, SparkLake):
         lake.close()
+
+
+TEMPORARY_PREFIXES = ("_tandem_", "_cc_", "_tl_", "_ti_", "lake_")
+"""Names of the temporary views a resolution makes (the pipeline's stages and the lake's
+tables)."""
+
+
+def drop_temporaries() -> int:
+    """Drop the temporary views a resolution left in the active Spark session (they pin
+    checkpointed data in the executors' memory); returns how many."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return 0
+    spark = SparkSession.getActiveSession()
+    if spark is None:
+        return 0
+    dropped = 0
+    for table in spark.catalog.listTables():
+        if table.isTemporary and table.name.startswith(TEMPORARY_PREFIXES):
+            spark.catalog.dropTempView(table.name)
+            dropped += 1
+    return dropped
+
+
+def person_identifiers_to_duckdb(lake: Lake, name: str) -> int:
+    """For probabilistic matching with `engine = "spark"`: each user id's normalised emails
+    and phones, computed on Spark from the resolution's identifiers, registered as `name` in
+    `lake`'s DuckDB connection, where Splink runs (one row per user id and identifier, small
+    next to the events). Returns the number of rows."""
+    from tandem.customers.identifiers import IDENTIFIERS, MESSAGES
+
+    con = SparkConnection(spark_session())
+    table = con.sql(
+        f"""
+        SELECT DISTINCT m.user_id AS key, i.id_type, i.id_value
+        FROM {IDENTIFIERS} i JOIN {MESSAGES} m USING (mid)
+        WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
+        """
+    ).to_arrow_table()
+    lake.con.con.register(name, table)
+    return int(table.num_rows)
