@@ -301,3 +301,23 @@ def test_e164_and_source_ranks(workspace: Workspace) -> None:
         "gone": 1,
         "crm": 2,
     }
+
+
+def test_lookups_from_many_threads(built: Workspace) -> None:
+    """The server reads profiles from its worker threads: one shared index per version."""
+    import threading
+
+    wrong: list[str] = []
+
+    def work() -> None:
+        for customer_id in ["cus_a", "cus_b", "cus_c", "cus_d"] * 10:
+            found = get_profile(built.lake, customer_id)
+            if found is None or found["customer_id"] != customer_id:
+                wrong.append(customer_id)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []

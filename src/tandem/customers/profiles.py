@@ -494,6 +494,7 @@ class _ProfileIndex:
 
     def __init__(self, table: Any) -> None:
         self.dataset: pds.Dataset = table.to_pyarrow_dataset()
+        self._lock = threading.Lock()
         groups: list[_RowGroup] = []
         self.complete = True
         for uri in table.file_uris():
@@ -517,7 +518,8 @@ class _ProfileIndex:
         found: list[dict[str, Any]] = []
         candidates = self.groups[: bisect.bisect_right(self.lows, customer_id)]
         for group in (g for g in candidates if g.high >= customer_id):
-            table = group.file.read_row_group(group.index, use_threads=False)
+            with self._lock:  # one Parquet reader per file, shared by the server's threads
+                table = group.file.read_row_group(group.index, use_threads=False)
             ids = table.column("customer_id").cast(pa.string())
             found.extend(table.filter(pc.equal(ids, customer_id)).to_pylist())
         return found
