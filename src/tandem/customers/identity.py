@@ -701,7 +701,8 @@ def assign_ids(lake: Lake, *, now: datetime, run_id: int) -> tuple[IdStats, pa.T
     )
     clash = run(
         con,
-        "SELECT count(*) FROM _ti_new n JOIN _ti_ids i USING (customer_id)",
+        "SELECT (SELECT count(*) FROM _ti_new n JOIN _ti_ids i USING (customer_id)) "
+        "+ (SELECT count(*) - count(DISTINCT customer_id) FROM _ti_new)",
     )[0][0]
     if clash:  # two SHA-256 prefixes colliding twice: not expected in this universe
         raise RuntimeError("customer id collision; run tandem resolve again")
