@@ -9,7 +9,8 @@ the figures measure profiles, not resolution (benchmarks/resolve.py times that).
 - GET /api/customers/{id}?explain=false through the whole ASGI stack in process (bearer
   token, access policy, profile lookup) for random customers: p50 / p99 / max in ms; the same
   with the explanation (identity resolution's `explain`, fewer requests); and
-  GET /api/customers?identifier=EMAIL (a lookup by identifier, a scan of the identifiers).
+  GET /api/customers?identifier=EMAIL (a lookup by identifier: the first of a table version
+  reads the identifiers column, reported apart; the others search it in memory).
 
 Target (issue 4, from the earlier API issue): p99 < 20 ms for GET /api/customers/{id}.
 Prints JSON. Usage: uv run python benchmarks/profile_lookup.py [--records N] [--requests N]
@@ -165,6 +166,8 @@ def main() -> None:
                 )
                 assert answer.status_code == 200 and answer.json()["total"] >= 1, answer.text
 
+            # the first lookup by identifier of a table version reads the identifiers column
+            out["first_lookup_by_email_ms"] = timings(by_email, 1)["max_ms"]
             out["lookup_by_email"] = timings(by_email, max(20, args.requests // 10))
         out["target_p99_ms"] = 20
         ws.close()
