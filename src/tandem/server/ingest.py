@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import sys
 import time
 import zlib
 from collections.abc import AsyncIterator
@@ -52,8 +51,6 @@ from tandem.lake import GroupCommitWriter, WriteResult
 ENDPOINTS: Final = (*MESSAGE_TYPES, "batch")
 MAX_COMPRESSED_BYTES: Final = MAX_BATCH_BYTES
 """A gzip body is refused above this many bytes before it is even decompressed."""
-SWITCH_INTERVAL: Final = 0.0005
-"""Seconds a thread may hold the GIL while another waits for it (see `lifespan`)."""
 MAX_REJECTIONS_SHOWN: Final = 100
 """An answer lists at most this many rejected messages (`rejected_count` has them all)."""
 JSON_TYPES: Final = ("application/json", "text/plain", "application/x-www-form-urlencoded", "")
@@ -309,13 +306,7 @@ def result_response(
 # -- the endpoints --------------------------------------------------------------------------------
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the lake's group-commit writer with the app; flush and stop it on shutdown.
-
-    The request handlers (parsing bodies) and the writer's threads take turns holding the GIL;
-    a thread waiting for it gets it after at most the switch interval (5 ms by default), and a
-    commit waits for it several times. 0.5 ms keeps that wait from adding up to tens of ms per
-    commit under load (the cost, more switches, is well under 1% of CPU)."""
-    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+    """Start the lake's group-commit writer with the app; flush and stop it on shutdown."""
     writer = app.state.workspace.lake.writer()
     app.state.ingest_writer = writer
     try:
