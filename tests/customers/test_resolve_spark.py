@@ -8,12 +8,17 @@ from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
+from sqlalchemy import select
 
 from tandem.customers.evaluation import pairwise_scores
 from tandem.customers.resolve import resolve
+from tandem.db.models.identity import ResolutionRun
 from tandem.demo.channels import build_channels, load_truth
+from tandem.lake import spark as spark_mod
 from tandem.lake.schema import SCHEMAS
+from tandem.lake.spark import SparkUnavailable
 from tandem.workspace import Workspace
+from tests.customers.identity_helpers import configured, identify, send
 from tests.spark_support import local_spark
 
 pytestmark = pytest.mark.spark
@@ -72,6 +77,26 @@ IDS = {"ids_new", "ids_continued", "ids_merged", "ids_retired"}
 VARYING = {"label_rounds", "seconds", "matching"}
 """Counts that legitimately differ by engine: rounds of label propagation depend on the node
 ids (hashes differ: DuckDB's hash vs xxhash64), seconds and Splink's own timings."""
+
+
+def test_without_java_resolve_stops_with_a_clear_error_and_records_it(
+    make_workspace: Callable[..., Workspace], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    ws = _with_engine(configured(make_workspace, ""), "spark")
+    send(ws, "web", [identify("u1", email="a@example.com")])
+    monkeypatch.setattr(SparkSession, "getActiveSession", classmethod(lambda cls: None))
+    monkeypatch.setattr(spark_mod, "java_available", lambda: False)
+    with pytest.raises(SparkUnavailable, match="no Java runtime") as info:
+        resolve(ws, now=NOW)
+    assert "pip install tandem[spark]" in (info.value.detail or "")
+    with ws.session() as session:
+        runs = session.scalars(select(ResolutionRun)).all()
+        assert [(r.status, r.error) for r in runs] == [
+            ("failed", "Spark needs Java, and no Java runtime was found (JAVA_HOME, PATH)")
+        ]
 
 
 def test_spark_gives_the_same_customers_as_duckdb(
