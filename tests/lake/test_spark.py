@@ -238,6 +238,6 @@ def test_without_java_the_error_says_so(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(SparkSession, "getActiveSession", classmethod(lambda cls: None))
     monkeypatch.delenv("JAVA_HOME", raising=False)
-    monkeypatch.setattr(spark_mod.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(SparkUnavailable, match="no Java runtime"):
         spark_mod.spark_session()
