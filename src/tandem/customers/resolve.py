@@ -121,6 +121,10 @@ def _resolve(
     now: datetime,
 ) -> ResolveResult:
     lake = workspace.lake
+    if workspace.settings.engine == "spark":  # the same SQL on Spark (docs/spark.md)
+        from tandem.lake.spark import resolution_lake
+
+        lake = resolution_lake(workspace)
     settings = workspace.settings.identity
     con = lake.con.con
     result = ResolveResult(run=run_id)
@@ -206,21 +210,26 @@ def _match(
     from tandem.customers.matching import match_records, person_records
 
     lake = workspace.lake
-    ids_mod.run(
-        lake.con.con,
-        f"""
-        CREATE OR REPLACE TEMP VIEW _tandem_person_ids AS
-        SELECT m.user_id AS key, i.id_type, i.id_value
-        FROM {ids_mod.IDENTIFIERS} i JOIN {ids_mod.MESSAGES} m USING (mid)
-        WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
-        """,
-    )
+    if workspace.settings.engine == "spark":  # identifiers are on Spark; Splink on DuckDB
+        from tandem.lake.spark import person_identifiers_to_duckdb
+
+        person_identifiers_to_duckdb(lake, "_tandem_person_ids")
+    else:
+        ids_mod.run(
+            lake.con.con,
+            f"""
+            CREATE OR REPLACE TEMP VIEW _tandem_person_ids AS
+            SELECT m.user_id AS key, i.id_type, i.id_value
+            FROM {ids_mod.IDENTIFIERS} i JOIN {ids_mod.MESSAGES} m USING (mid)
+            WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
+            """,
+        )
     records = person_records(
         lake.events(),
         temp_table(lake, "_tandem_person_ids"),
         default_region=workspace.settings.identity.default_region,
     )
-    result = match_records(lake.con, records, options, engine=workspace.settings.engine)
+    result = match_records(lake.con, records, options, engine="duckdb")
     return result.edges, {"enabled": True, **_plain(result.stats)}
 
 
@@ -243,6 +252,10 @@ def _plain(stats: dict[str, Any]) -> dict[str, Any]:
 
 def _drop_temporaries(workspace: Workspace) -> None:
     """Drop the run's temporary tables from this thread's DuckDB connection."""
+    if workspace.settings.engine == "spark":
+        from tandem.lake.spark import drop_temporaries
+
+        drop_temporaries()
     con = workspace.lake.con.con
     rows = ids_mod.run(
         con,
