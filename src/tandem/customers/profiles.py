@@ -304,8 +304,11 @@ WHERE p.key <> ''
 _GOLDEN = """
 CREATE OR REPLACE TEMP TABLE _tp_golden AS
 SELECT customer_id,
-       json_group_object(key, pick.value)::VARCHAR AS traits,
-       json_group_object(key, pick.source)::VARCHAR AS trait_sources
+       -- JSON objects with their keys in order (json_group_object's order is arbitrary)
+       to_json(map_from_entries(list(struct_pack(k := key, v := pick.value) ORDER BY key)))
+           ::VARCHAR AS traits,
+       to_json(map_from_entries(list(struct_pack(k := key, v := pick.source) ORDER BY key)))
+           ::VARCHAR AS trait_sources
 FROM (
     SELECT customer_id, key,
            arg_min(struct_pack(value := value, source := source),
@@ -345,7 +348,7 @@ _ORDERS = """
 CREATE OR REPLACE TEMP TABLE _tp_orders AS
 SELECT customer_id,
        count(*) AS orders,
-       coalesce(sum(revenue), 0)::DOUBLE AS revenue,
+       coalesce(sum(revenue::DECIMAL(38, 6)), 0)::DOUBLE AS revenue,
        min("timestamp") AS first_order_at,
        max("timestamp") AS last_order_at
 FROM (
@@ -380,7 +383,9 @@ by_source AS (
     FROM counts GROUP BY ALL
 ),
 by_type AS (
-    SELECT customer_id, json_group_object(type, n)::VARCHAR AS events_by_type
+    SELECT customer_id,
+           to_json(map_from_entries(list(struct_pack(k := type, v := n) ORDER BY type)))
+               ::VARCHAR AS events_by_type
     FROM (SELECT customer_id, type, sum(n)::BIGINT AS n FROM counts GROUP BY ALL)
     GROUP BY customer_id
 )
@@ -390,7 +395,8 @@ FROM (
     SELECT customer_id, sum(n)::BIGINT AS events,
            min(first_seen) AS first_seen, max(last_seen) AS last_seen,
            list(source ORDER BY source) AS sources,
-           json_group_object(source, n::BIGINT)::VARCHAR AS events_by_channel
+           to_json(map_from_entries(list(struct_pack(k := source, v := n::BIGINT)
+               ORDER BY source)))::VARCHAR AS events_by_channel
     FROM by_source GROUP BY customer_id
 ) AS s
 JOIN by_type AS t USING (customer_id)
@@ -400,7 +406,9 @@ LEFT JOIN records AS r USING (customer_id)
 # Identifiers: type -> sorted distinct values, per customer.
 _IDENTIFIERS = """
 CREATE OR REPLACE TEMP TABLE _tp_identifiers AS
-SELECT customer_id, json_group_object(id_type, ids)::VARCHAR AS identifiers
+SELECT customer_id,
+       to_json(map_from_entries(list(struct_pack(k := id_type, v := ids) ORDER BY id_type)))
+           ::VARCHAR AS identifiers
 FROM (
     SELECT customer_id, id_type, list(id_value ORDER BY id_value) AS ids
     FROM (SELECT DISTINCT m.customer_id, i.id_type, i.id_value
@@ -422,7 +430,8 @@ WITH consent_values AS (
 consent_latest AS (
     SELECT * FROM consent_values WHERE given IS NOT NULL
     QUALIFY row_number() OVER (
-        PARTITION BY customer_id, key ORDER BY "timestamp" DESC, source
+        -- at the same instant, a refusal wins over a consent (then the source name decides)
+        PARTITION BY customer_id, key ORDER BY "timestamp" DESC, given ASC, source
     ) = 1
 )
 SELECT customer_id,
@@ -431,7 +440,7 @@ SELECT customer_id,
            v := struct_pack(given := given, source := source, at := strftime(
                timezone('UTC', "timestamp"), '%Y-%m-%dT%H:%M:%S.%fZ'))
        ) ORDER BY key)))::VARCHAR AS consent,
-       arg_max(given, "timestamp") AS marketing_opt_in
+       arg_max(given, struct_pack(t := "timestamp", refused := NOT given)) AS marketing_opt_in
 FROM consent_latest GROUP BY customer_id
 """
 

@@ -162,7 +162,9 @@ def _resolve(
     started = stage("profiles")
     from tandem.customers.profiles import build_profiles
 
-    profiles = build_profiles(workspace, now=now, run=run_id)
+    # on DuckDB the identifier extraction's temporaries are on this connection: reused
+    on_duckdb = workspace.settings.engine == "duckdb"
+    profiles = build_profiles(workspace, now=now, run=run_id, extracted=on_duckdb)
     seconds["profiles"] = time.perf_counter() - started
     progress("profiles", total, total)
 
