@@ -24,7 +24,19 @@ def configured(make_workspace: Callable[..., Workspace], toml: str, name: str = 
     path.write_text(path.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
     root = ws.root
     ws.close()
-    return Workspace.open(root)
+    return reopen(root)
+
+
+OPENED: list[Workspace] = []
+"""Workspaces opened by `reopen`; tests/customers/conftest.py closes them after each test (on
+PostgreSQL an unclosed workspace leaks its connection)."""
+
+
+def reopen(root: Path) -> Workspace:
+    """Open the workspace at `root` again (after its tandem.toml changed), closed after the test."""
+    ws = Workspace.open(root)
+    OPENED.append(ws)
+    return ws
 
 
 def send(ws: Workspace, source: str, messages: list[dict[str, Any]]) -> None:

@@ -18,7 +18,7 @@ from tandem.lake import spark as spark_mod
 from tandem.lake.schema import SCHEMAS
 from tandem.lake.spark import SparkUnavailable
 from tandem.workspace import Workspace
-from tests.customers.identity_helpers import configured, identify, send
+from tests.customers.identity_helpers import configured, identify, reopen, send
 from tests.spark_support import local_spark
 
 pytestmark = pytest.mark.spark
@@ -44,7 +44,7 @@ def _with_engine(ws: Workspace, engine: str) -> Workspace:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     root = ws.root
     ws.close()
-    reopened = Workspace.open(root)
+    reopened = reopen(root)
     assert reopened.settings.engine == engine
     return reopened
 
