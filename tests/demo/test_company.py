@@ -31,6 +31,14 @@ def test_demo_workspace(tmp_path: Path, fresh_database_url) -> None:  # type: ig
         rules = {f.rule for f in demo.workspace.ownership.findings()}
         assert rules == EXPECTED_FINDINGS
         assert demo.ownership_file.is_file()
+        # the channel data is resolved: every stored message belongs to a customer with a profile
+        lake = demo.workspace.lake
+        events = lake.events().count().to_pyarrow().as_py()
+        identities = lake.raw("identities").count().to_pyarrow().as_py()
+        profiles = lake.raw("profiles").to_pyarrow()
+        assert identities == events > 50_000
+        assert 1_900 <= profiles.num_rows <= 2_100
+        assert any(step.startswith("identity resolution: ") for step in demo.steps)
     finally:
         demo.workspace.close()
 
@@ -47,18 +55,19 @@ def test_demo_refuses_to_overwrite(tmp_path: Path) -> None:
 
 
 def test_demo_force_rebuilds(tmp_path: Path) -> None:
-    build_demo(tmp_path / "demo").workspace.close()
-    rebuilt = build_demo(tmp_path / "demo", force=True)
+    build_demo(tmp_path / "demo", customers=100, resolve_identities=False).workspace.close()
+    rebuilt = build_demo(tmp_path / "demo", customers=100, resolve_identities=False, force=True)
     rebuilt.workspace.close()
     assert (tmp_path / "demo" / "tandem.toml").is_file()
 
 
 def test_demo_command_prints_matrix_and_findings(tandem: Tandem, tmp_path: Path) -> None:
-    run = tandem("demo", "--dir", tmp_path / "d", "--no-serve")
+    run = tandem("demo", "--dir", tmp_path / "d", "--no-serve", "--customers", "200")
     assert run.exit_code == 0, run.stderr
     assert "Ownership matrix" in run.stdout
     assert "Marketing alone is accountable for 4 capabilities" in run.stdout
     assert "4 findings" in run.stdout
+    assert "identity resolution: " in run.stdout and "profiles built" in run.stdout
     again = tandem("demo", "--dir", tmp_path / "d", "--no-serve")
     assert again.exit_code == 1
     assert "--force" in again.stderr

@@ -300,8 +300,11 @@ def build_demo(
     customers: int = 2000,
     force: bool = False,
     database_url: str | None = None,
+    resolve_identities: bool = True,
 ) -> DemoCompany:
-    """Create the demo workspace in `directory` (a fresh one; `force` rebuilds an old demo)."""
+    """Create the demo workspace in `directory` (a fresh one; `force` rebuilds an old demo).
+    With `resolve_identities`, the channel data is resolved into customers and profiles, as
+    `tandem resolve` does, so the dashboard shows them."""
     directory = directory.expanduser().resolve()
     if directory.exists() and any(directory.iterdir()):
         if not force:
@@ -330,4 +333,13 @@ def build_demo(
         f"({collab.responses_file}); {len(collab.initiatives)} initiatives, {collab.kpis} KPIs"
     )
     demo.steps += build_channels(ws, customers=customers, seed=seed).lines()
+    if resolve_identities:
+        from tandem.customers.resolve import resolve
+
+        counts = resolve(ws).counts
+        demo.steps.append(
+            f"identity resolution: {counts['records']:,} records -> {counts['customers']:,} "
+            f"customers ({counts['merges_deterministic']:,} merges by shared identifiers, "
+            f"{counts['merges_probabilistic']:,} by probabilistic match); profiles built"
+        )
     return demo
