@@ -86,6 +86,10 @@ def test_list_and_lookup(built: Api) -> None:
     assert none.json() == {"total": 0, "customers": []}
     bad = built.call(MARKETING, "GET", "/api/customers", params={"limit": 0})
     assert bad.status_code == 422
+    huge = built.call(MARKETING, "GET", "/api/customers", params={"offset": 10**20})
+    assert huge.status_code == 422 and huge.json()["field"] == "query.offset"
+    far = built.call(MARKETING, "GET", "/api/customers", params={"offset": 2**31 - 1})
+    assert far.status_code == 200 and far.json()["customers"] == []
 
 
 def test_before_resolution(api: Api) -> None:

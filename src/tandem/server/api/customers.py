@@ -171,7 +171,7 @@ def list_customers(
         Query(max_length=500, description="Only customers holding this identifier."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> CustomerPage:
     lake = ws.lake
     if not resolved(lake):
