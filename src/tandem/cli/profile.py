@@ -147,14 +147,14 @@ def forget_command(
 
     Example: tandem forget jo@example.com --yes
     """
+    if json and not yes:  # refused before the search for the person's data
+        err_console.print("--json needs --yes (there is no prompt in JSON mode)")
+        raise typer.Exit(1)
     with open_workspace(workspace) as ws:
         with progress("finding the person's data", quiet=json):
             plan = plan_forget(ws, identifier)
         summary = plan.summary()
         if not yes:
-            if json:
-                err_console.print("--json needs --yes (there is no prompt in JSON mode)")
-                raise typer.Exit(1)
             confirmed = typer.confirm(
                 f"Erase {summary['customers']} customer(s), {summary['events']} event(s) and "
                 f"{summary['quarantine']} quarantined row(s)? This cannot be undone",
