@@ -288,6 +288,10 @@ def test_e164_and_source_ranks(workspace: Workspace) -> None:
         None,
         "+447970231820",
     ]
+    # brackets go to phonenumbers, as in identity resolution ("(0)" is a trunk prefix)
+    assert e164_column(pa.chunked_array([["+44 (0)20 7946 0000"]]), "GB").to_pylist() == [
+        "+442079460000"
+    ]
     workspace.sources.add("shop", kind="web", owners=["marketing"])
     workspace.sources.add("crm", kind="crm", owners=["marketing"])
     ranks = source_ranks(workspace, ProfileSettings())

@@ -60,7 +60,7 @@ IDENTIFIERS = "_tandem_identifiers"
 
 _HANDLE_TYPES = ("twitter", "facebook", "instagram", "linkedin", "tiktok", "social")
 _E164 = r"^\+[1-9][0-9]{6,14}$"
-_PHONE_SEPARATORS = r"[\s.\-/]"  # not brackets: "+44 (0)20 ..." is left to phonenumbers
+PHONE_SEPARATORS = r"[\s.\-/]"  # not brackets: "+44 (0)20 ..." is left to phonenumbers
 
 
 @dataclass
@@ -199,7 +199,7 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE _tandem_phones AS
-        SELECT raw, regexp_replace(raw, '{_PHONE_SEPARATORS}', '', 'g') AS v
+        SELECT raw, regexp_replace(raw, '{PHONE_SEPARATORS}', '', 'g') AS v
         FROM (
             SELECT t[2] AS raw FROM {MESSAGES} WHERE t[2] IS NOT NULL
             UNION SELECT c[2] FROM {MESSAGES} WHERE c[2] IS NOT NULL

@@ -43,7 +43,7 @@ from deltalake.exceptions import DeltaError
 
 from tandem.config import IdentitySettings
 from tandem.customers import identifiers as ids
-from tandem.customers.identifiers import normalise_phone
+from tandem.customers.identifiers import PHONE_SEPARATORS, normalise_phone
 from tandem.customers.mapping import IDENTIFIER_TYPES as MAPPED_ID_TYPES
 from tandem.errors import Conflict, InvalidValue, NotFound
 from tandem.lake.derived import replace_table
@@ -227,7 +227,8 @@ def e164_column(phones: pa.ChunkedArray, region: str) -> pa.Array:
     """Phone numbers in E.164 (null when not a valid number). Values already in E.164 are
     kept as they are; the others are parsed by `phonenumbers`, once per distinct value."""
     phones = pc.utf8_trim_whitespace(phones.combine_chunks())
-    compact = pc.replace_substring_regex(phones, r"[\s().-]", "")
+    # the same separators as identity resolution's fast path: brackets go to phonenumbers
+    compact = pc.replace_substring_regex(phones, PHONE_SEPARATORS, "")
     ready = pc.match_substring_regex(compact, r"^\+[1-9][0-9]{6,14}$")
     pending = pc.unique(pc.filter(phones, pc.invert(pc.fill_null(ready, False))))
     pending = pending.drop_null().to_pylist()
