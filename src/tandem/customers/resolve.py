@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped]
 
     from tandem.customers.matching import MatchingOptions
+    from tandem.lake import Lake
     from tandem.workspace import Workspace
 
 STAGES = ("identifiers", "matching", "graph", "ids", "write", "profiles")
@@ -122,9 +123,9 @@ def _resolve(
 ) -> ResolveResult:
     lake = workspace.lake
     if workspace.settings.engine == "spark":  # the same SQL on Spark (docs/spark.md)
-        from tandem.lake.spark import resolution_lake
+        from tandem.lake.spark import SparkLake, spark_session
 
-        lake = resolution_lake(workspace)
+        lake = cast("Lake", SparkLake(workspace.lake, spark_session()))
     settings = workspace.settings.identity
     con = lake.con.con
     result = ResolveResult(run=run_id)
@@ -213,9 +214,7 @@ def _match(
 
     lake = workspace.lake
     if workspace.settings.engine == "spark":  # identifiers are on Spark; Splink on DuckDB
-        from tandem.lake.spark import person_identifiers_to_duckdb
-
-        person_identifiers_to_duckdb(lake, "_tandem_person_ids")
+        _person_identifiers_to_duckdb(lake, "_tandem_person_ids")
     else:
         ids_mod.run(
             lake.con.con,
@@ -268,3 +267,22 @@ def _drop_temporaries(workspace: Workspace) -> None:
     for name, kind in rows:
         what = "VIEW" if str(kind).upper() == "VIEW" else "TABLE"
         ids_mod.run(con, f'DROP {what} IF EXISTS "{name}"')
+
+
+def _person_identifiers_to_duckdb(lake: Lake, name: str) -> int:
+    """For probabilistic matching with `engine = "spark"`: each user id's normalised emails
+    and phones, computed on Spark from the resolution's identifiers, registered as `name` in
+    `lake`'s DuckDB connection, where Splink runs (one row per user id and identifier, small
+    next to the events). Returns the number of rows."""
+    from tandem.lake.spark import SparkConnection, spark_session
+
+    con = SparkConnection(spark_session())
+    table = con.sql(
+        f"""
+        SELECT DISTINCT m.user_id AS key, i.id_type, i.id_value
+        FROM {ids_mod.IDENTIFIERS} i JOIN {ids_mod.MESSAGES} m USING (mid)
+        WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
+        """
+    ).to_arrow_table()
+    lake.con.con.register(name, table)
+    return int(table.num_rows)

@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import sqlglot
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from tandem.lake.store import Lake
-    from tandem.workspace import Workspace
 
 INSTALL_HINT = "engine = spark needs `pip install tandem[spark]` and Java 17+"
 
@@ -728,21 +727,6 @@ class SparkLake:
         return getattr(self._lake, name)
 
 
-def resolution_lake(workspace: Workspace) -> Lake:
-    """The lake identity resolution runs its SQL on: `workspace.lake` (DuckDB), or with
-    `engine = "spark"` a `SparkLake` over it (it has the part of the Lake API the pipeline
-    uses; `close()` it when done)."""
-    if workspace.settings.engine != "spark":
-        return workspace.lake
-    return cast("Lake", SparkLake(workspace.lake, spark_session()))
-
-
-def close_resolution_lake(lake: Any) -> None:
-    """Drop the temporary views a Spark resolution made (nothing for DuckDB)."""
-    if isinstance(lake, SparkLake):
-        lake.close()
-
-
 TEMPORARY_PREFIXES = ("_tandem_", "_cc_", "_tl_", "_ti_", "lake_")
 """Names of the temporary views a resolution makes (the pipeline's stages and the lake's
 tables)."""
@@ -764,22 +748,3 @@ def drop_temporaries() -> int:
             spark.catalog.dropTempView(table.name)
             dropped += 1
     return dropped
-
-
-def person_identifiers_to_duckdb(lake: Lake, name: str) -> int:
-    """For probabilistic matching with `engine = "spark"`: each user id's normalised emails
-    and phones, computed on Spark from the resolution's identifiers, registered as `name` in
-    `lake`'s DuckDB connection, where Splink runs (one row per user id and identifier, small
-    next to the events). Returns the number of rows."""
-    from tandem.customers.identifiers import IDENTIFIERS, MESSAGES
-
-    con = SparkConnection(spark_session())
-    table = con.sql(
-        f"""
-        SELECT DISTINCT m.user_id AS key, i.id_type, i.id_value
-        FROM {IDENTIFIERS} i JOIN {MESSAGES} m USING (mid)
-        WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
-        """
-    ).to_arrow_table()
-    lake.con.con.register(name, table)
-    return int(table.num_rows)
