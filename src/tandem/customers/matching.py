@@ -35,7 +35,6 @@ import datetime
 import logging
 import math
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import count
@@ -48,7 +47,7 @@ from phonenumbers import country_code_for_region
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tandem.errors import InvalidValue, TandemError
-from tandem.lake.store import _WARNINGS_LOCK
+from tandem.lake.store import quiet_ibis
 
 # -- person records -----------------------------------------------------------------------------
 FIELDS = (
@@ -711,10 +710,7 @@ def _empty(stats: dict[str, Any], reason: str, started: float) -> MatchResult:
 
 def _materialise(con: ibis.BaseBackend, name: str, expr: ir.Table) -> None:
     """`expr` as temporary table `name` of `con`, computed inside DuckDB."""
-    # ibis 12 reads the new table's schema with DuckDB 2.0's deprecated fetch_arrow_table();
-    # catch_warnings changes process-wide state, so under the lake's lock
-    with _WARNINGS_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with quiet_ibis():
         con.create_table(name, expr, temp=True, overwrite=True)
 
 

@@ -4,7 +4,6 @@ never a mix."""
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -12,7 +11,7 @@ from deltalake import write_deltalake
 from deltalake.exceptions import DeltaError
 
 from tandem.lake.schema import PARTITIONS, SCHEMAS
-from tandem.lake.store import _WARNINGS_LOCK, Lake, LakeFailure
+from tandem.lake.store import Lake, LakeFailure, quiet_ibis
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir  # type: ignore[import-untyped]
@@ -46,8 +45,5 @@ def temp_table(lake: Lake, name: str) -> ir.Table:
     """An Ibis table over `name`, a temporary table or view made on this thread's DuckDB
     connection (`lake.con.con`) by a resolution stage."""
     con = lake.con
-    # ibis 12 reads the schema with DuckDB 2.0's deprecated fetch_arrow_table(); catch_warnings
-    # changes process-wide state, so under the lake's lock
-    with _WARNINGS_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with quiet_ibis():
         return con.table(name)

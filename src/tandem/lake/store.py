@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,6 +63,16 @@ STAT_TEXT_CHARS = 32
 not a valid maximum); JSON text columns get no min/max at all (never range-filtered)."""
 T = TypeVar("T")
 _WARNINGS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def quiet_ibis() -> Iterator[None]:
+    """Silence the DeprecationWarning ibis 12 raises when it reads a table's schema with DuckDB
+    2.0's deprecated fetch_arrow_table(). catch_warnings changes process-wide state, so one
+    thread at a time."""
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
 class LakeFailure(TandemError):
@@ -398,10 +408,7 @@ class Lake:
             table = self._table(name)
             dataset = _guard(lambda: table.to_pyarrow_dataset(), f"read the {name} table")
         con = self.con
-        # catch_warnings changes process-wide state: one thread at a time
-        with _WARNINGS_LOCK, warnings.catch_warnings():
-            # ibis 12 reads the schema with DuckDB 2.0's deprecated fetch_arrow_table()
-            warnings.simplefilter("ignore", DeprecationWarning)
+        with quiet_ibis():
             con.con.register(f"lake_{name}", dataset)
             return con.table(f"lake_{name}")
 
