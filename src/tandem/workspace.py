@@ -26,9 +26,11 @@ from tandem.errors import Conflict, InvalidValue, NotAWorkspace
 
 if TYPE_CHECKING:
     from tandem.accounts.service import Accounts
+    from tandem.campaigns.service import Campaigns
     from tandem.collaboration.initiatives import Initiatives
     from tandem.collaboration.network import Network
     from tandem.collaboration.surveys import Surveys
+    from tandem.customers.segments import Segments
     from tandem.customers.sources import Sources
     from tandem.lake import Lake
     from tandem.ownership.service import Ownership
@@ -170,6 +172,18 @@ class Workspace:
         from tandem.customers.sources import Sources
 
         return Sources(self)
+
+    @cached_property
+    def segments(self) -> Segments:
+        from tandem.customers.segments import Segments
+
+        return Segments(self)
+
+    @cached_property
+    def campaigns(self) -> Campaigns:
+        from tandem.campaigns.service import Campaigns
+
+        return Campaigns(self)
 
     def close(self) -> None:
         if "lake" in self.__dict__:

@@ -27,7 +27,7 @@ from tandem.server.policy import (
     source_resource,
 )
 
-CUSTOMER_DATA = {"source", "hr_source"}
+CUSTOMER_DATA = {"source", "hr_source", "segment", "campaign"}
 
 
 def expected(role: str, relation: str, kind: str, action: str) -> bool:
@@ -41,7 +41,7 @@ def expected(role: str, relation: str, kind: str, action: str) -> bool:
     if action in ("read_data", "read_personal"):
         # customer data: its owning functions, the digital team (not for HR sources), grants
         sees = relation in ("owner", "co_owner", "granted") or (
-            relation == "digital_team" and kind == "source"
+            relation == "digital_team" and kind != "hr_source"
         )
         if action == "read_personal" and role == "viewer":
             return False  # personal data is masked for viewers
@@ -74,10 +74,10 @@ COMBINATIONS = [
 
 
 def test_every_combination_is_enumerated() -> None:
-    assert len(ROLE_NAMES) == 3 and len(RELATIONS) == 5 and len(RESOURCE_KINDS) == 8
-    # 6 kinds x 2 actions + 2 customer-data kinds x 4 actions = 20 (kind, action) pairs
+    assert len(ROLE_NAMES) == 3 and len(RELATIONS) == 5 and len(RESOURCE_KINDS) == 10
+    # 6 kinds x 2 actions + 4 customer-data kinds x 4 actions = 28 (kind, action) pairs
     assert set(POLICY) == {(k, a) for k in RESOURCE_KINDS for a in actions_of(k)}
-    assert len(COMBINATIONS) == 3 * 5 * 20 == 300
+    assert len(COMBINATIONS) == 3 * 5 * 28 == 420
 
 
 @pytest.mark.parametrize(("role", "relation", "kind", "action"), COMBINATIONS)

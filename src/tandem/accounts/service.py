@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 Role = Literal["admin", "editor", "viewer"]
 ROLES: Final[tuple[str, ...]] = get_args(Role)
 
-GrantKind = Literal["model", "function", "capability", "source", "survey", "initiative"]
+GrantKind = Literal[
+    "model", "function", "capability", "source", "survey", "initiative", "segment", "campaign"
+]
 GRANT_KINDS: Final[tuple[str, ...]] = get_args(GrantKind)
 """What an admin can grant a user: edit rights (and data access) on one resource by key."""
 

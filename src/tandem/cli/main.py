@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from tandem import __version__
 from tandem.cli import (
+    campaign,
     catalogue,
     demo,
     ingest,
@@ -20,6 +21,7 @@ from tandem.cli import (
     profile,
     report,
     resolve,
+    segment,
     serve,
     sources,
     survey,
@@ -106,6 +108,8 @@ sources.register(app)
 ingest.register(app)
 profile.register(app)
 resolve.register(app)
+app.add_typer(segment.app, name="segment")
+app.add_typer(campaign.app, name="campaign")
 app.add_typer(users.app, name="users")
 
 

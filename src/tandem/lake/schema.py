@@ -148,6 +148,50 @@ PROFILES_SCHEMA = pa.schema(
 values), behaviour (events by type and by channel, first and last seen), orders and revenue, RFM
 (recency in days, frequency, monetary value, 1-5 scores) and consent."""
 
+# -- segments (customers/segments.py owns this block) ----------------------------------------
+SEGMENT_MEMBERSHIPS = "segment_memberships"
+SEGMENT_MEMBERSHIPS_SCHEMA = pa.schema(
+    [
+        pa.field("segment", pa.string(), nullable=False),
+        pa.field("evaluation", pa.int64(), nullable=False),
+        pa.field("evaluated_at", UTC_MICROS, nullable=False),
+        pa.field("customer_id", pa.string(), nullable=False),
+    ]
+)
+"""One row per customer in a segment at one evaluation (appended, one commit per evaluation), so a
+segment's membership at any past evaluation can be read back and its size shown over time."""
+
+# -- campaigns (campaigns/ owns this block) ------------------------------------------------
+ASSIGNMENTS = "assignments"
+ASSIGNMENTS_SCHEMA = pa.schema(
+    [
+        pa.field("campaign", pa.string(), nullable=False),
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("arm", pa.string(), nullable=False),
+        pa.field("assigned_at", UTC_MICROS, nullable=False),
+        pa.field("origin", pa.string(), nullable=False),
+        pa.field("record_id", pa.string()),
+    ]
+)
+"""A customer's arm in a campaign. `origin` is "hash" (Tandem's deterministic assignment) or
+"import" (randomised elsewhere, `tandem campaign import-assignments`; `record_id` is the id the
+file gave when it was not a customer id)."""
+
+EXPOSURES = "exposures"
+EXPOSURES_SCHEMA = pa.schema(
+    [
+        pa.field("campaign", pa.string(), nullable=False),
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("arm", pa.string()),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("exposed_at", UTC_MICROS, nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("message_id", pa.string()),
+    ]
+)
+"""A recorded exposure of a customer to a campaign (`kind`: sent, opened, clicked, ...), with the
+event it came from (`source`, `message_id`) when it came from the events table."""
+
 PARTITIONS: dict[str, list[str]] = {
     EVENTS: ["source"],
     QUARANTINE: ["source"],
@@ -155,6 +199,9 @@ PARTITIONS: dict[str, list[str]] = {
     IDENTITY_LINKS: [],
     CUSTOMER_IDS: [],
     PROFILES: [],
+    SEGMENT_MEMBERSHIPS: ["segment"],
+    ASSIGNMENTS: ["campaign"],
+    EXPOSURES: ["campaign"],
 }
 SCHEMAS = {
     EVENTS: EVENTS_SCHEMA,
@@ -163,4 +210,7 @@ SCHEMAS = {
     IDENTITY_LINKS: IDENTITY_LINKS_SCHEMA,
     CUSTOMER_IDS: CUSTOMER_IDS_SCHEMA,
     PROFILES: PROFILES_SCHEMA,
+    SEGMENT_MEMBERSHIPS: SEGMENT_MEMBERSHIPS_SCHEMA,
+    ASSIGNMENTS: ASSIGNMENTS_SCHEMA,
+    EXPOSURES: EXPOSURES_SCHEMA,
 }

@@ -26,7 +26,16 @@ from tandem.accounts.service import Role, User
 Relation = Literal["owner", "co_owner", "digital_team", "granted", "none"]
 RELATIONS: Final[tuple[Relation, ...]] = get_args(Relation)
 ResourceKind = Literal[
-    "model", "function", "capability", "source", "hr_source", "survey", "initiative", "user"
+    "model",
+    "function",
+    "capability",
+    "source",
+    "hr_source",
+    "survey",
+    "initiative",
+    "segment",
+    "campaign",
+    "user",
 ]
 RESOURCE_KINDS: Final[tuple[ResourceKind, ...]] = get_args(ResourceKind)
 Action = Literal["read", "edit", "read_data", "read_personal"]
@@ -67,6 +76,16 @@ POLICY: Final[Mapping[tuple[ResourceKind, Action], Mapping[RoleName, frozenset[R
     ("survey", "edit"): _row(_ALL, _OWNERS, _NOBODY),
     ("initiative", "read"): _row(_ALL, _ALL, _ALL),
     ("initiative", "edit"): _row(_ALL, _OWNERS, _NOBODY),
+    # segments and campaigns: definitions and aggregate results are read by everyone; their
+    # customer lists (memberships, assignments) are customer data, as a source's events are
+    ("segment", "read"): _row(_ALL, _ALL, _ALL),
+    ("segment", "edit"): _row(_ALL, _OWNERS, _NOBODY),
+    ("segment", "read_data"): _row(_ALL, _OWNERS_AND_HUB, _OWNERS_AND_HUB),
+    ("segment", "read_personal"): _row(_ALL, _OWNERS_AND_HUB, _NOBODY),
+    ("campaign", "read"): _row(_ALL, _ALL, _ALL),
+    ("campaign", "edit"): _row(_ALL, _OWNERS, _NOBODY),
+    ("campaign", "read_data"): _row(_ALL, _OWNERS_AND_HUB, _OWNERS_AND_HUB),
+    ("campaign", "read_personal"): _row(_ALL, _OWNERS_AND_HUB, _NOBODY),
     ("user", "read"): _row(_ALL, _NOBODY, _NOBODY),
     ("user", "edit"): _row(_ALL, _NOBODY, _NOBODY),
 }
@@ -81,6 +100,8 @@ GRANT_KIND_OF: Final[Mapping[ResourceKind, str | None]] = {
     "hr_source": "source",
     "survey": "survey",
     "initiative": "initiative",
+    "segment": "segment",
+    "campaign": "campaign",
     "user": None,
 }
 """The grant (`tandem users grant EMAIL KIND KEY`) that gives the `granted` relation."""

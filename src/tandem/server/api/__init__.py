@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, Request
 
 from tandem.reporting import dashboard
 from tandem.server.api import (
+    campaigns,
     customers,
     initiatives,
     network,
     ownership,
+    segments,
     session,
     sources,
     surveys,
@@ -43,5 +45,7 @@ router.include_router(surveys.router)
 router.include_router(network.router)
 router.include_router(initiatives.router)
 router.include_router(customers.router)
+router.include_router(segments.router)
+router.include_router(campaigns.router)
 
 __all__ = ["router"]

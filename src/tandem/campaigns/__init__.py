@@ -1,0 +1,1 @@
+"""Campaigns: hold-out assignment, exposures, metrics, lift statistics and uplift."""
