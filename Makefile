@@ -60,5 +60,14 @@ demo: install
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(RUN) python $$script || exit 1; done
 
+# GrowthBook's stats engine (gbstats 0.8.0; it needs pandas < 2) in its own venv, apart from
+# Tandem's dependencies: regenerates the reference numbers tests/campaigns/test_stats.py checks.
+GBSTATS_VENV ?= .gbstats-venv
+.PHONY: gbstats-reference
+gbstats-reference:
+	@test -x $(GBSTATS_VENV)/bin/python || $(PYTHON) -m venv $(GBSTATS_VENV)
+	@$(GBSTATS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'gbstats==0.8.0' 'pandas<2'
+	$(GBSTATS_VENV)/bin/python benchmarks/gbstats_reference.py --out tests/campaigns/data/gbstats_reference.json
+
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)
