@@ -6,6 +6,7 @@ the migrations agree. Every module is imported here so `Base.metadata` knows eve
 
 from tandem.db.models.accounts import AccessGrant, ApiToken, UserAccount
 from tandem.db.models.base import KEY_LENGTH, NAME_LENGTH, Base, utcnow
+from tandem.db.models.campaigns import Campaign, CampaignOwner
 from tandem.db.models.customers import Source, SourceOwner
 from tandem.db.models.identity import Erasure, ResolutionRun
 from tandem.db.models.initiatives import (
@@ -33,6 +34,8 @@ __all__ = [
     "AccessGrant",
     "ApiToken",
     "Base",
+    "Campaign",
+    "CampaignOwner",
     "Capability",
     "Company",
     "Erasure",
