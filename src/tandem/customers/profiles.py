@@ -29,7 +29,7 @@ import bisect
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -775,32 +775,60 @@ class NotResolved(NotFound):
 
 
 class Ambiguous(Conflict):
-    """An identifier belongs to several customers."""
+    """An identifier belongs to several customers (`customer_ids`: those the caller may see)."""
 
     error = "ambiguous_identifier"
 
+    def __init__(self, message: str, *, customer_ids: list[str], detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.customer_ids = customer_ids
 
-def profile_view(workspace: Workspace, text: str, *, explain: bool = True) -> dict[str, Any]:
+
+def profile_view(
+    workspace: Workspace,
+    text: str,
+    *,
+    explain: bool = True,
+    readable_sources: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Everything `tandem profile show` and `GET /api/customers/{id}` show about the customer
-    `text` names: the profile (JSON columns parsed) and the explanation of its merges."""
+    `text` names: the profile (JSON columns parsed) and the explanation of its merges.
+
+    `readable_sources` (None: all) limits the answer to the profiles whose sources are all in it,
+    the caller's view: a profile the caller may not see is "not found", exactly as a customer
+    that does not exist, so a lookup never tells who is a customer to someone who may not know.
+    """
     lake = workspace.lake
     if not resolved(lake):
         raise NotResolved("there are no profiles yet", detail="run `tandem resolve` to build them")
     found = find_customers(lake, text, region=workspace.settings.identity.default_region)
     kind = found.identifier.id_type.replace("_", " ")
-    if not found.customer_ids:
+    candidates: list[tuple[str, dict[str, Any] | None]] = [
+        (customer_id, found.profile if len(found.customer_ids) == 1 else None)
+        for customer_id in found.customer_ids
+    ]
+    if readable_sources is not None:
+        allowed = set(readable_sources)
+        visible: list[tuple[str, dict[str, Any] | None]] = []
+        for customer_id, profile in candidates:
+            profile = profile or get_profile(lake, customer_id)
+            if profile is not None and set(profile["sources"] or ()) <= allowed:
+                visible.append((customer_id, profile))
+        candidates = visible
+    if not candidates:
         raise NotFound(
             f"no customer has that {kind}",
             detail="search by customer id, email, phone, user id or TYPE:VALUE",
         )
-    if len(found.customer_ids) > 1:
-        shown = ", ".join(found.customer_ids[:10])
+    if len(candidates) > 1:
+        shown = ", ".join(customer_id for customer_id, _ in candidates[:10])
         raise Ambiguous(
-            f"that {kind} belongs to {len(found.customer_ids)} customers: {shown}",
+            f"that {kind} belongs to {len(candidates)} customers: {shown}",
             detail="show one of them by its customer id",
+            customer_ids=[customer_id for customer_id, _ in candidates],
         )
-    customer_id = found.customer_ids[0]
-    profile = found.profile or get_profile(lake, customer_id)
+    customer_id, profile = candidates[0]
+    profile = profile or get_profile(lake, customer_id)
     if profile is None:  # removed between the lookup and now (an erasure)
         raise NotFound(f"customer {customer_id} has no profile")
     return {

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from tandem.accounts.errors import Forbidden
 from tandem.accounts.service import Role, User
+
+if TYPE_CHECKING:
+    from tandem.workspace import Workspace
 
 Relation = Literal["owner", "co_owner", "digital_team", "granted", "none"]
 RELATIONS: Final[tuple[Relation, ...]] = get_args(Relation)
@@ -198,6 +201,19 @@ def require(user: User, action: Action, resource: Resource) -> None:
         )
 
 
+def readable_sources(ws: Workspace, user: User) -> list[str] | None:
+    """The sources whose personal data `user` may see; None for an admin (every source, also
+    those added later). A profile joins the data of every source a customer was seen in, so a
+    user sees a profile only when all its sources are among these."""
+    if user.is_admin and not user.disabled:
+        return None
+    return [
+        info.name
+        for info in ws.sources.list()
+        if can(user, "read_personal", source_resource(info.name, info.kind, info.owners))
+    ]
+
+
 __all__ = [
     "ACTIONS",
     "MODEL",
@@ -215,6 +231,7 @@ __all__ = [
     "capability_resource",
     "function_resource",
     "owned_resource",
+    "readable_sources",
     "relations",
     "require",
     "source_resource",

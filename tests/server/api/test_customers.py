@@ -62,11 +62,17 @@ def test_merged_unknown_and_ambiguous(built: Api) -> None:
 
 
 def test_policy(built: Api) -> None:
-    # IT owns neither source; a viewer may never see personal data
+    # IT owns neither source; a viewer may never see personal data. A profile they may not see
+    # is not found, with the same answer as a customer that does not exist (no 403 telling them
+    # that ann@x.example is a customer).
+    missing = built.call(ADMIN, "GET", "/api/customers/zed@x.example").json()
     for email in (IT, VIEWER):
-        answer = built.call(email, "GET", "/api/customers/cus_a")
-        assert answer.status_code == 403, (email, answer.text)
-        assert "personal data" in answer.json()["detail"]
+        for ref in ("cus_a", "ann@x.example"):
+            answer = built.call(email, "GET", f"/api/customers/{ref}")
+            assert answer.status_code == 404, (email, ref, answer.text)
+            kind = "customer id" if ref.startswith("cus_") else "email"
+            assert answer.json()["error"] == missing["error"]
+            assert answer.json()["detail"] == f"no customer has that {kind}"
         assert built.call(email, "GET", "/api/customers").json() == {"total": 0, "customers": []}
     assert built.call(ADMIN, "GET", "/api/customers").json()["total"] == 4
     assert built.call(DIGITAL, "GET", "/api/customers").json()["total"] == 4

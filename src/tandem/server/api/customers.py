@@ -5,7 +5,8 @@ A profile joins the data of every source a customer was seen in, so it is person
 of them: a caller sees a profile only when the access policy lets them see personal data
 (`read_personal`) of EVERY source in it (admins; editors of the digital team; editors of the
 functions owning all those sources). Lists and lookups leave out the profiles a caller may not
-see.
+see, and looking one up answers 404 as for a customer that does not exist: the answer never
+tells a caller who is a customer when they may not know.
 """
 
 from __future__ import annotations
@@ -16,17 +17,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from tandem.accounts import User
 from tandem.customers.profiles import (
-    explanation,
     find_customers,
     list_profiles,
     profile_view,
     resolved,
 )
 from tandem.server.deps import CurrentUser, WorkspaceDep
-from tandem.server.policy import can, require, source_resource
-from tandem.workspace import Workspace
+from tandem.server.policy import readable_sources
 
 router = APIRouter(tags=["customers"])
 
@@ -125,24 +123,6 @@ class CustomerPage(BaseModel):
     customers: list[CustomerSummary]
 
 
-def readable_sources(ws: Workspace, user: User) -> list[str]:
-    """The sources whose personal data `user` may see."""
-    return [
-        info.name
-        for info in ws.sources.list()
-        if can(user, "read_personal", source_resource(info.name, info.kind, info.owners))
-    ]
-
-
-def require_profile(ws: Workspace, user: User, sources: list[str]) -> None:
-    """Forbidden unless `user` may see personal data of every source in a profile."""
-    infos = {info.name: info for info in ws.sources.list()}
-    for name in sources:
-        info = infos.get(name)
-        owners = info.owners if info else ()
-        require(user, "read_personal", source_resource(name, info.kind if info else "", owners))
-
-
 @router.get(
     "/customers/{ref}",
     summary="A customer's profile and why its records are one customer",
@@ -155,10 +135,7 @@ def get_customer(
     ref: CustomerRef,
     explain: Annotated[bool, Query(description="Include the explanation of merges.")] = True,
 ) -> CustomerPublic:
-    view = profile_view(ws, ref, explain=False)
-    require_profile(ws, user, view["profile"]["sources"] or [])
-    if explain:
-        view["explanation"] = explanation(ws.lake, view["customer_id"])
+    view = profile_view(ws, ref, explain=explain, readable_sources=readable_sources(ws, user))
     return CustomerPublic.model_validate(view)
 
 
@@ -182,7 +159,7 @@ def list_customers(
         ids = find_customers(lake, identifier, region=region).customer_ids
     total, rows = list_profiles(
         lake,
-        readable_sources=None if user.is_admin else readable_sources(ws, user),
+        readable_sources=readable_sources(ws, user),
         customer_ids=ids,
         limit=limit,
         offset=offset,

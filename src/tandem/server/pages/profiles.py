@@ -1,5 +1,6 @@
 """A customer's profile page: the same as `tandem profile show`, by the customers API's access
-rule (personal data of every source in the profile)."""
+rule (personal data of every source in the profile; a profile the user may not see is not
+found)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tandem.accounts import Forbidden
 from tandem.customers.profiles import (
     Ambiguous,
-    explanation,
-    find_customers,
     list_profiles,
     profile_view,
     resolved,
 )
 from tandem.errors import NotFound
-from tandem.server.api.customers import readable_sources, require_profile
 from tandem.server.deps import PageUser, WorkspaceDep
 from tandem.server.pages.common import render
+from tandem.server.policy import readable_sources
 from tandem.workspace import Workspace
 
 router = APIRouter()
@@ -33,8 +31,7 @@ def profiles_section(ws: Workspace, user: Any) -> dict[str, Any]:
     """The customers page's profiles card: how many the user may see and the first few."""
     if not resolved(ws.lake):
         return {"resolved": False, "total": 0, "rows": []}
-    allowed = None if user.is_admin else readable_sources(ws, user)
-    total, rows = list_profiles(ws.lake, readable_sources=allowed, limit=PREVIEW)
+    total, rows = list_profiles(ws.lake, readable_sources=readable_sources(ws, user), limit=PREVIEW)
     return {"resolved": True, "total": total, "rows": rows}
 
 
@@ -49,26 +46,18 @@ def profile_page(
         return RedirectResponse("/customers#profiles", status_code=303)
     context: dict[str, Any] = {"q": q, "view": None, "error": None, "choices": []}
     status = 200
+    allowed = readable_sources(ws, user)
     try:
-        view = profile_view(ws, q, explain=False)
-        require_profile(ws, user, view["profile"]["sources"] or [])
-        view["explanation"] = explanation(ws.lake, view["customer_id"])
-        context["view"] = view
-    except Ambiguous as exc:
+        context["view"] = profile_view(ws, q, readable_sources=allowed)
+    except Ambiguous as exc:  # the customers this user may see, to choose from
         context["error"] = exc.message
-        region = ws.settings.identity.default_region
-        allowed = None if user.is_admin else readable_sources(ws, user)
-        ids = find_customers(ws.lake, q, region=region).customer_ids
         context["choices"] = list_profiles(
-            ws.lake, readable_sources=allowed, customer_ids=ids, limit=PREVIEW
+            ws.lake, readable_sources=allowed, customer_ids=exc.customer_ids, limit=PREVIEW
         )[1]
         status = 409
     except NotFound as exc:
         context["error"] = " ".join(exc.lines())
         status = 404
-    except Forbidden as exc:
-        context["error"] = exc.message
-        status = 403
     return render(
         request,
         "profile.html",
