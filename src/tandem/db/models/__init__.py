@@ -26,6 +26,7 @@ from tandem.db.models.ownership import (
     ReportingLine,
     Responsibility,
 )
+from tandem.db.models.segments import Segment, SegmentEvaluationRow, SegmentOwner
 from tandem.db.models.surveys import Survey, SurveyInvitation, SurveyResponse
 
 __all__ = [
@@ -51,6 +52,9 @@ __all__ = [
     "ReportingLine",
     "ResolutionRun",
     "Responsibility",
+    "Segment",
+    "SegmentEvaluationRow",
+    "SegmentOwner",
     "Source",
     "SourceOwner",
     "Survey",
