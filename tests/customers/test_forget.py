@@ -9,13 +9,15 @@ from pathlib import Path
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pytest
+from deltalake import write_deltalake
 from sqlalchemy import select
 
 from tandem.customers.forget import forget, plan_forget
 from tandem.customers.profiles import build_profiles, get_profile
 from tandem.db.models.identity import Erasure
 from tandem.errors import NotFound
-from tandem.lake.schema import SCHEMAS
+from tandem.lake.locks import Busy, exclusive
+from tandem.lake.schema import ASSIGNMENTS, EXPOSURES, SCHEMAS, SEGMENT_MEMBERSHIPS
 from tandem.workspace import Workspace
 from tests.customers.profile_data import NOW, build_lake
 
@@ -64,6 +66,9 @@ def test_forget_erases_a_resolved_person_everywhere(built: Workspace) -> None:
         "identity_links": 2,
         "profiles": 1,
         "customer_ids": 2,  # cus_a and cus_old, merged into it
+        "segment_memberships": 0,
+        "assignments": 0,
+        "exposures": 0,
     }
     assert occurrences(built, ANN) == dict.fromkeys(SCHEMAS, 0)
     # everyone else is still there
@@ -124,3 +129,52 @@ def test_unknown_identifier_is_not_found(built: Workspace) -> None:
         plan_forget(built, "nobody@nowhere.example")
     with built.session() as session:
         assert session.scalars(select(Erasure)).all() == []
+
+
+def test_forget_erases_segment_memberships_assignments_and_exposures(built: Workspace) -> None:
+    """Rows that know the person only by customer id, also by an id merged since (cus_old)."""
+    at = NOW
+    customers = ["cus_a", "cus_old", "cus_b"]
+    rows = {
+        SEGMENT_MEMBERSHIPS: {
+            "segment": ["vip"] * 3,
+            "evaluation": [1, 1, 1],
+            "evaluated_at": [at] * 3,
+            "customer_id": customers,
+        },
+        ASSIGNMENTS: {
+            "campaign": ["spring"] * 3,
+            "customer_id": customers,
+            "arm": ["control", "offer", "offer"],
+            "assigned_at": [at] * 3,
+            "origin": ["hash"] * 3,
+            "record_id": [None] * 3,
+        },
+        EXPOSURES: {
+            "campaign": ["spring"] * 3,
+            "customer_id": customers,
+            "arm": ["control", "offer", "offer"],
+            "kind": ["sent"] * 3,
+            "exposed_at": [at] * 3,
+            "source": [None] * 3,
+            "message_id": [None] * 3,
+        },
+    }
+    for name, data in rows.items():
+        write_deltalake(built.lake.table(name), pa.table(data, schema=SCHEMAS[name]), mode="append")
+    result = forget(built, plan_forget(built, "ann@x.example"))
+    for name in rows:
+        assert result.rows[name] == 2, name
+        left = built.lake.table(name).to_pyarrow_table().column("customer_id").to_pylist()
+        assert left == ["cus_b"], name
+
+
+def test_forget_waits_for_no_resolution(built: Workspace) -> None:
+    """An erasure while identity resolution runs is refused: the resolution would write the
+    person back from the events it read before. Nothing is deleted."""
+    plan = plan_forget(built, "ann@x.example")
+    with exclusive(built.lake.path, "identity resolution"), pytest.raises(Busy) as caught:
+        forget(built, plan)
+    assert "already running" in caught.value.message
+    assert built.lake.events().count().to_pyarrow().as_py() == 12
+    assert forget(built, plan).rows["events"] == 6  # released: it runs

@@ -43,13 +43,17 @@ from tandem.customers.profiles import (
 from tandem.db.models.identity import Erasure
 from tandem.errors import NotFound
 from tandem.lake.erase import delete_rows, vacuum_now
+from tandem.lake.locks import exclusive
 from tandem.lake.schema import (
+    ASSIGNMENTS,
     CUSTOMER_IDS,
     EVENTS,
+    EXPOSURES,
     IDENTITIES,
     IDENTITY_LINKS,
     PROFILES,
     QUARANTINE,
+    SEGMENT_MEMBERSHIPS,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +64,19 @@ MIN_TEXT_MATCH = 5
 """Shorter values are not searched for inside quarantined raw text (too many false hits)."""
 HOPS = 5
 """How many times profiles holding the person's values are followed to further profiles."""
-TABLES = (EVENTS, QUARANTINE, IDENTITIES, IDENTITY_LINKS, PROFILES, CUSTOMER_IDS)
+TABLES = (
+    EVENTS,
+    QUARANTINE,
+    IDENTITIES,
+    IDENTITY_LINKS,
+    PROFILES,
+    CUSTOMER_IDS,
+    SEGMENT_MEMBERSHIPS,
+    ASSIGNMENTS,
+    EXPOSURES,
+)
+BY_CUSTOMER = (SEGMENT_MEMBERSHIPS, ASSIGNMENTS, EXPOSURES)
+"""Tables that know a customer only by customer id (also an id since merged into another)."""
 _ID_KEYS = [k for f in ("email", "phone") for k in FIELDS[f]] + ["handle", "username"]
 
 
@@ -177,7 +193,17 @@ def forget(
     requested_by: str = "cli",
     vacuum: bool = False,
 ) -> ForgetResult:
-    """Delete what `plan` found from every lake table and log the erasure (no values)."""
+    """Delete what `plan` found from every lake table and log the erasure (no values).
+
+    Holds the lake's lock (tandem.lake.locks): an identity resolution running meanwhile would
+    write the person's identities and profile back from the events it read before."""
+    with exclusive(workspace.lake.path, "an erasure"):
+        return _forget(workspace, plan, requested_by=requested_by, vacuum=vacuum)
+
+
+def _forget(
+    workspace: Workspace, plan: ForgetPlan, *, requested_by: str, vacuum: bool
+) -> ForgetResult:
     lake = workspace.lake
     rows = {name: 0 for name in TABLES}
     rows[EVENTS] = delete_rows(lake, EVENTS, plan.messages, [["source", "message_id"]])
@@ -217,6 +243,12 @@ def forget(
             lake, IDENTITY_LINKS, keys, [["customer_id"], ["id_value"]]
         )
     if plan.customers:
+        # segment memberships, assignments and exposures written before a merge name the
+        # customer by an id merged since: found before customer_ids forgets the merges
+        every_id = pa.table({"customer_id": pa.array(_with_merged_ids(lake, plan.customers))})
+        for name in BY_CUSTOMER:
+            if _has_rows(lake, name):
+                rows[name] = delete_rows(lake, name, every_id)
         rows[PROFILES] = delete_rows(lake, PROFILES, pa.table({"customer_id": customers}))
         if rows[PROFILES]:
             optimise_for_lookups(lake)  # the merge rewrote it in one big row group
@@ -239,6 +271,24 @@ def forget(
         session.flush()
         erasure_id = int(erasure.id)
     return ForgetResult(plan.identifier.id_type, len(plan.customers), rows, vacuumed, erasure_id)
+
+
+def _with_merged_ids(lake: Lake, customers: list[str]) -> list[str]:
+    """`customers` and every id merged into one of them, at any depth."""
+    if not _has_rows(lake, CUSTOMER_IDS):
+        return sorted(customers)
+    lake.raw(CUSTOMER_IDS)
+    db = lake.con.con
+    found, frontier = set(customers), list(customers)
+    while frontier:
+        rows = db.execute(
+            f"SELECT DISTINCT customer_id FROM lake_{CUSTOMER_IDS} "
+            "WHERE list_contains(?, merged_into)",
+            [frontier],
+        ).fetchall()
+        frontier = [r[0] for r in rows if r[0] not in found]
+        found.update(frontier)
+    return sorted(found)
 
 
 def _has_rows(lake: Lake, name: str) -> bool:
