@@ -336,6 +336,27 @@ def test_degenerate_input_never_raises_and_stays_finite() -> None:
                         assert 0 <= e.p_value <= 1 and e.reason is None
 
 
+def test_extreme_sums_give_no_test_rather_than_an_error() -> None:
+    """Tiny and huge (but valid) sums: no exception, no NaN; a test or a reason."""
+    values = (1e-300, 1e-150, 1e-20, 1.0, 1e20, 1e45)
+    seen_reasons = set()
+    for n in (2, 3, 10**9):
+        for x in values:
+            for y in values:
+                control = ArmSummary(n, x, x * x * n, y, y * y * n, x * y * n)
+                treatment = ArmSummary(n, y, y * y, x, x * x, x * y)
+                c = compare(control, treatment, sequential=True)
+                json.dumps(c.to_dict(), allow_nan=False)
+                for e in (c.absolute, c.relative, c.cuped_absolute, c.sequential_relative):
+                    assert e is not None
+                    assert (e.p_value is None) == (e.reason is not None)
+                    if e.reason:
+                        seen_reasons.add(e.reason.split(",")[0])
+    assert "the sums are too extreme for floating-point arithmetic" in seen_reasons
+    with pytest.raises(InvalidValue, match="too large"):
+        compare(ArmSummary(10, 1e101, 1e101), ArmSummary(10, 1, 1))
+
+
 @pytest.mark.parametrize(
     ("control", "treatment", "options", "field"),
     [

@@ -26,7 +26,7 @@ raises `tandem.errors.InvalidValue` naming the field.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -41,6 +41,9 @@ ChanceBasis = Literal["relative", "absolute", "none"]
 # A centred sum of squares below this fraction of the raw sum of squares is cancellation noise
 # (every value equal), not variance: it counts as 0.
 _CANCELLATION = 1e-10
+# Sums beyond this are no campaign's (and would overflow the variance formulas).
+_LARGEST = 1e100
+_TOO_EXTREME = "the sums are too extreme for floating-point arithmetic, so there is no test"
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ def _number(value: Any, field: str) -> float:
     x = float(value)
     if not math.isfinite(x):
         raise InvalidValue(f"{field}: {value!r} is not a finite number", field=field)
+    if abs(x) > _LARGEST:
+        raise InvalidValue(f"{field}: {x:g} is too large (above {_LARGEST:g})", field=field)
     return x
 
 
@@ -287,7 +292,11 @@ def _theta(a: _Arm, b: _Arm, kind: Kind, covariate_kind: Kind) -> float:
     _, pre_var = _mean_var(n, a.cs + b.cs, a.css + b.css, covariate_kind)
     if pre_var <= 0 or post_var <= 0:
         return 0.0
-    return _covariance(n, a.s + b.s, a.cs + b.cs, a.cross + b.cross) / pre_var
+    try:
+        theta = _covariance(n, a.s + b.s, a.cs + b.cs, a.cross + b.cross) / pre_var
+    except ArithmeticError:
+        return 0.0
+    return theta if math.isfinite(theta) else 0.0
 
 
 def _adjusted(arm: _Arm, kind: Kind, covariate_kind: Kind, theta: float) -> _Stat:
@@ -355,7 +364,31 @@ def _welch_dof(a: _Stat, b: _Stat) -> float:
     return (va + vb) ** 2 / (va * va / (a.n - 1) + vb * vb / (b.n - 1))
 
 
+def _finite(estimate: Estimate) -> bool:
+    values = (estimate.estimate, estimate.ci_low, estimate.ci_high, estimate.std_error)
+    extra = (v for v in (estimate.p_value, estimate.dof) if v is not None)
+    return all(math.isfinite(v) for v in (*values, *extra))
+
+
+def _guarded(test: Callable[[], Estimate]) -> Estimate:
+    """The test's Estimate, or "no test" when the arithmetic overflows (never an exception, never
+    a NaN)."""
+    try:
+        estimate = test()
+    except (ArithmeticError, ValueError):
+        return _undefined(0.0, _TOO_EXTREME)
+    return estimate if _finite(estimate) else _undefined(0.0, _TOO_EXTREME)
+
+
 def _fixed(a: _Stat, b: _Stat, relative: bool, alpha: float) -> Estimate:
+    return _guarded(lambda: _fixed_test(a, b, relative, alpha))
+
+
+def _sequential(a: _Stat, b: _Stat, relative: bool, alpha: float, tuning: float) -> Estimate:
+    return _guarded(lambda: _sequential_test(a, b, relative, alpha, tuning))
+
+
+def _fixed_test(a: _Stat, b: _Stat, relative: bool, alpha: float) -> Estimate:
     """gbstats's TwoSidedTTest (Welch) for the absolute or relative lift."""
     undefined = _no_test(a, b, relative)
     if undefined is not None:
@@ -368,7 +401,7 @@ def _fixed(a: _Stat, b: _Stat, relative: bool, alpha: float) -> Estimate:
     return Estimate(point, point - width, point + width, min(p, 1.0), se, None, dof)
 
 
-def _sequential(a: _Stat, b: _Stat, relative: bool, alpha: float, tuning: float) -> Estimate:
+def _sequential_test(a: _Stat, b: _Stat, relative: bool, alpha: float, tuning: float) -> Estimate:
     """gbstats's SequentialTwoSidedTTest: an always-valid interval and p-value (eqs. 9, 155 and
     161 of Waudby-Smith et al. 2023, arXiv:2103.06476v7)."""
     undefined = _no_test(a, b, relative)
