@@ -36,6 +36,8 @@ Stable ids
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -935,9 +937,10 @@ def explain(lake: Lake, customer_id: str) -> Explanation:
 EXPORT_FORMATS = (".csv", ".parquet")
 
 
-def export_identities(lake: Lake, out: Path) -> int:
+def export_identities(lake: Lake, out: Path, *, sources: Sequence[str] | None = None) -> int:
     """Write `source, record_id, customer_id` (one row per record) to `out` (.csv or .parquet),
-    atomically (a temporary file renamed into place). Returns the number of rows."""
+    atomically (a temporary file renamed into place). `sources` (None: all) limits the rows to
+    those sources' records. Returns the number of rows."""
     import pyarrow.csv as pacsv  # type: ignore[import-untyped]
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
@@ -947,6 +950,9 @@ def export_identities(lake: Lake, out: Path) -> int:
             f"cannot export identities to {out.name}: use a .csv or .parquet file",
             field="out",
         )
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidValue(f"cannot write {out}: folder {folder} does not exist", field="out")
     ids = lake.raw("customer_ids")
     if ids.count().to_pyarrow().as_py() == 0:
         raise NotFound(
@@ -954,16 +960,15 @@ def export_identities(lake: Lake, out: Path) -> int:
             detail="run `tandem resolve` first",
         )
     identities = lake.raw("identities")
+    if sources is not None:
+        identities = identities.filter(identities.source.isin(list(sources)))
     table = (
         identities.select("source", "record_id", "customer_id")
         .distinct()
         .order_by(["source", "record_id", "customer_id"])
         .to_pyarrow()
     )
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidValue(f"cannot write {out}: folder {folder} does not exist", field="out")
-    tmp = folder / f".{out.name}.{os.getpid()}.tmp"
+    tmp = folder / f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
         if suffix == ".csv":
             pacsv.write_csv(table, tmp)

@@ -102,3 +102,60 @@ def test_before_resolution(api: Api) -> None:
     assert api.call(ADMIN, "GET", "/api/customers").json() == {"total": 0, "customers": []}
     answer = api.call(ADMIN, "GET", "/api/customers/cus_a")
     assert answer.status_code == 404 and "tandem resolve" in answer.json()["hint"]
+
+
+def test_resolve_over_http_is_for_admins(built: Api) -> None:
+    refused = built.call(MARKETING, "POST", "/api/resolve")
+    assert refused.status_code == 403 and "only admins" in refused.json()["hint"]
+    answer = built.call(ADMIN, "POST", "/api/resolve")
+    assert answer.status_code == 200, answer.text
+    counts = answer.json()
+    assert counts["records"] == 12 and counts["profiles"] == counts["customers"] > 0
+
+
+def test_identities_export_over_http_keeps_to_the_sources_you_may_see(built: Api) -> None:
+    assert built.call(ADMIN, "POST", "/api/resolve").status_code == 200
+    everything = built.call(ADMIN, "GET", "/api/identities/export")
+    assert everything.status_code == 200
+    assert everything.headers["content-type"].startswith("text/csv")
+    lines = everything.text.strip().splitlines()
+    assert lines[0] == '"source","record_id","customer_id"'
+    rows = [line.split(",") for line in lines[1:]]
+    assert len(rows) == 12 and {r[0] for r in rows} == {'"crm"', '"web"'}
+    # marketing owns both sources; IT owns neither (and is not the digital team)
+    assert built.call(MARKETING, "GET", "/api/identities/export").text == everything.text
+    assert built.call(IT, "GET", "/api/identities/export").text.strip() == lines[0]
+    parquet = built.call(ADMIN, "GET", "/api/identities/export", params={"format": "parquet"})
+    assert parquet.status_code == 200 and parquet.content[:4] == b"PAR1"
+    bad = built.call(ADMIN, "GET", "/api/identities/export", params={"format": "xlsx"})
+    assert bad.status_code == 422 and bad.json()["field"] == "query.format"
+
+
+def test_forget_over_http_plans_then_erases(built: Api) -> None:
+    refused = built.call(MARKETING, "POST", "/api/forget", json={"identifier": "ann@x.example"})
+    assert refused.status_code == 403
+    plan = built.call(ADMIN, "POST", "/api/forget", json={"identifier": "ann@x.example"})
+    assert plan.status_code == 200, plan.text
+    assert plan.json() == {
+        "erased": False,
+        "plan": {
+            "identifier_type": "email",
+            "resolved": True,
+            "customers": 1,
+            "events": 6,
+            "quarantine": 1,
+        },
+    }
+    assert built.ws.lake.events().count().to_pyarrow().as_py() == 12  # a plan erases nothing
+    done = built.call(
+        ADMIN, "POST", "/api/forget", json={"identifier": "ann@x.example", "confirm": True}
+    )
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["erased"] is True and body["rows"]["events"] == 6 and body["erasure_id"] >= 1
+    assert "ann" not in done.text.lower()  # the answer holds no personal data
+    assert built.ws.lake.events().count().to_pyarrow().as_py() == 6
+    again = built.call(ADMIN, "POST", "/api/forget", json={"identifier": "ann@x.example"})
+    assert again.status_code == 404
+    empty = built.call(ADMIN, "POST", "/api/forget", json={"identifier": ""})
+    assert empty.status_code == 422 and empty.json()["field"] == "body.identifier"

@@ -11,12 +11,18 @@ tells a caller who is a customer when they may not know.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
+from tandem.accounts import Forbidden, User
 from tandem.customers.profiles import (
     find_customers,
     list_profiles,
@@ -24,7 +30,8 @@ from tandem.customers.profiles import (
     resolved,
 )
 from tandem.server.deps import CurrentUser, WorkspaceDep
-from tandem.server.policy import readable_sources
+from tandem.server.policy import can, readable_sources, source_resource
+from tandem.workspace import Workspace
 
 router = APIRouter(tags=["customers"])
 
@@ -165,3 +172,97 @@ def list_customers(
         offset=offset,
     )
     return CustomerPage(total=total, customers=[CustomerSummary(**row) for row in rows])
+
+
+# -- resolution, identities, erasure: the API face of `tandem resolve`, `tandem identities
+# export` and `tandem forget` -----------------------------------------------------------------
+def _admin(user: User, what: str) -> None:
+    if not user.is_admin:
+        raise Forbidden(
+            f"{user.email} is not an admin",
+            detail=f"only admins {what}: it reads or changes every customer's data",
+        )
+
+
+@router.post(
+    "/resolve",
+    summary="Resolve identities into customers and rebuild the profiles (admins)",
+    description="The same run as `tandem resolve`; answers with its counts when it has "
+    "finished. 409 when a resolution or an erasure is already running.",
+)
+def run_resolution(ws: WorkspaceDep, user: CurrentUser) -> dict[str, Any]:
+    from tandem.customers.resolve import resolve
+
+    _admin(user, "run identity resolution")
+    return resolve(ws).to_dict()
+
+
+def _data_sources(ws: Workspace, user: User) -> list[str] | None:
+    """The sources whose customer data (not only personal data) `user` may see; None: all."""
+    if user.is_admin:
+        return None
+    return [
+        info.name
+        for info in ws.sources.list()
+        if can(user, "read_data", source_resource(info.name, info.kind, info.owners))
+    ]
+
+
+@router.get(
+    "/identities/export",
+    summary="Which customer each source record belongs to, as a file",
+    description="`source, record_id, customer_id`, one row per record, of the sources whose "
+    "customer data you may see (as `tandem identities export`).",
+    response_class=FileResponse,
+)
+def export_identities_file(
+    ws: WorkspaceDep,
+    user: CurrentUser,
+    format: Annotated[Literal["csv", "parquet"], Query(description="File format.")] = "csv",
+) -> FileResponse:
+    from tandem.customers.identity import export_identities
+
+    sources = _data_sources(ws, user)
+    folder = Path(tempfile.mkdtemp(prefix="tandem-identities-"))
+    out = folder / f"identities.{format}"
+
+    def cleanup() -> None:
+        out.unlink(missing_ok=True)
+        os.rmdir(folder)
+
+    try:
+        export_identities(ws.lake, out, sources=sources)
+    except BaseException:
+        cleanup()
+        raise
+    media = "text/csv" if format == "csv" else "application/vnd.apache.parquet"
+    return FileResponse(
+        out, media_type=media, filename=out.name, background=BackgroundTask(cleanup)
+    )
+
+
+class ForgetRequest(BaseModel):
+    identifier: CustomerRef
+    """Email, phone, user id, TYPE:VALUE or customer id of the person to erase."""
+    confirm: bool = False
+    """False: only say what would be erased (counts). True: erase it."""
+    vacuum: bool = False
+    """Also delete the old data files at once (no time travel to before the erasure)."""
+
+
+@router.post(
+    "/forget",
+    summary="Erase a person from every lake table (right to be forgotten; admins)",
+    description="Without `confirm` the answer is the plan (counts only); with it, the erasure "
+    "(rows deleted per table) and the id of its log entry, which holds no personal data. "
+    "404 when nothing carries the identifier; 409 while a resolution runs.",
+)
+def forget_person(ws: WorkspaceDep, user: CurrentUser, body: ForgetRequest) -> dict[str, Any]:
+    from tandem.customers.forget import forget, plan_forget
+
+    _admin(user, "erase people")
+    plan = plan_forget(ws, body.identifier)
+    if not body.confirm:
+        return {"erased": False, "plan": plan.summary()}
+    result = forget(ws, plan, requested_by=user.email, vacuum=body.vacuum)
+    return {"erased": True, "plan": plan.summary(), **result.to_dict()}
