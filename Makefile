@@ -70,4 +70,4 @@ gbstats-reference:
 	$(GBSTATS_VENV)/bin/python benchmarks/gbstats_reference.py --out tests/campaigns/data/gbstats_reference.json
 
 clean:
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)
+	rm -rf .venv .gbstats-venv .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)
