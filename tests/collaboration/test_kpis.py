@@ -44,10 +44,16 @@ def test_bad_measures_say_what_to_write(text: str, message: str) -> None:
     assert info.value.field == "measure"
 
 
-def test_segment_and_campaign_are_declared_but_wait_for_issue_5(workspace: Workspace) -> None:
-    for text in ("segment:loyal", "campaign:spring:revenue"):
-        with pytest.raises(InvalidValue, match=r"available when segments and campaigns exist"):
-            check_readable(workspace, parse_measure(text))
+def test_campaign_is_declared_but_waits_for_issue_5(workspace: Workspace) -> None:
+    with pytest.raises(InvalidValue, match=r"available when segments and campaigns exist"):
+        check_readable(workspace, parse_measure("campaign:spring:revenue"))
+
+
+def test_a_segment_measure_names_the_missing_segment(workspace: Workspace) -> None:
+    # readable with only kpis imported: the segment reader is found (tests/customers/
+    # test_segments.py reads a real segment's size)
+    with pytest.raises(NotFound, match=r"no segment `loyal`"):
+        check_readable(workspace, parse_measure("segment:loyal"))
 
 
 def test_progress_at_least_and_at_most() -> None:

@@ -4,9 +4,10 @@ A KPI is a target on a *measure*. The measure is written as text:
 
 - `manual`: a number the team reports (`tandem initiative report`), kept as a dated history;
 - `survey:NAME:QUESTION`: the share agreeing with an agreement question of a survey, in percent;
-- `segment:NAME` (a segment's size) and `campaign:NAME:METRIC` (a campaign metric's lift): declared
-  now, readable once segments and campaigns exist (issue 5). Issue 5 makes them work by giving
-  their `MeasureKind` a reader with `register_reader`; nothing else changes.
+- `segment:NAME`: a segment's size at its latest evaluation (tandem.customers.segments registers
+  the reader);
+- `campaign:NAME:METRIC` (a campaign metric's lift): declared now, readable once campaigns exist
+  (issue 5), which give its `MeasureKind` a reader with `register_reader`.
 """
 
 from __future__ import annotations
@@ -81,7 +82,6 @@ MEASURE_KINDS: dict[str, MeasureKind] = {
         "segment:NAME",
         "segment size",
         ("segment",),
-        unavailable="available when segments and campaigns exist (issue 5)",
     ),
     "campaign": MeasureKind(
         "campaign",
@@ -111,6 +111,20 @@ def _survey_agreement(ws: Workspace, measure: Measure) -> float:
 
 
 MEASURE_KINDS["survey"].reader = _survey_agreement
+
+
+def _segment_size(ws: Workspace, measure: Measure) -> float:
+    """Importing tandem.customers.segments registers its reader (a segment's size at its latest
+    evaluation) in place of this one; this makes `segment:NAME` readable when only this module
+    was imported."""
+    import tandem.customers.segments  # noqa: F401
+
+    reader = MEASURE_KINDS["segment"].reader
+    assert reader is not None and reader is not _segment_size
+    return reader(ws, measure)
+
+
+MEASURE_KINDS["segment"].reader = _segment_size
 
 
 def register_reader(kind: str, reader: Reader) -> None:
