@@ -28,6 +28,7 @@ from tandem.campaigns.definition import CampaignDefinition, parse_definition, re
 from tandem.campaigns.stats import ArmSummary
 from tandem.db.models import Campaign, CampaignOwner, Function
 from tandem.errors import Conflict, InvalidValue, NotFound
+from tandem.lake.locks import exclusive
 from tandem.lake.schema import ASSIGNMENTS, ASSIGNMENTS_SCHEMA, EXPOSURES, EXPOSURES_SCHEMA
 from tandem.lake.store import LakeFailure
 from tandem.yamlfile import YamlDocument
@@ -272,23 +273,29 @@ class Campaigns:
         return self.get(name).definition
 
     # -- assignment --------------------------------------------------------------------------
-    def _target(self, d: CampaignDefinition, *, evaluate: bool) -> ir.Table:
-        """The target's customer ids (distinct) as an engine table."""
+    def _target(self, d: CampaignDefinition) -> ir.Table:
+        """The target's customer ids (distinct) as an engine table: the explicit customers, or
+        the segment's members at its latest evaluation."""
         import ibis
 
         if d.customers is not None:
             table = pa.table({"customer_id": pa.array(sorted(set(d.customers)), pa.string())})
             return ibis.memtable(table)
         assert d.segment is not None
-        segments: Any = self.ws.segments
-        if evaluate:
-            segments.evaluate(d.segment)
-        try:
-            members = segments.members(d.segment)
-        except NotFound:  # never evaluated: evaluate it now
-            segments.evaluate(d.segment)
-            members = segments.members(d.segment)
+        members: ir.Table = self.ws.segments.members(d.segment)
         return members.select("customer_id").distinct()
+
+    def _evaluate_segment(self, d: CampaignDefinition, *, evaluate: bool) -> None:
+        """Evaluate the target segment when asked, or when it was never evaluated."""
+        if d.segment is None:
+            return
+        if not evaluate:
+            try:
+                self.ws.segments.members(d.segment)
+                return
+            except NotFound:
+                pass
+        self.ws.segments.evaluate(d.segment)
 
     def assign(
         self, name: str, *, at: datetime | None = None, evaluate: bool = False
@@ -297,12 +304,19 @@ class Campaigns:
         in the engine, in one commit. Customers already assigned keep their arm and assigned_at;
         new members (a segment that grew) are added at `at` (now by default). With `evaluate`,
         the target segment is evaluated first; otherwise its latest evaluation is used."""
+        d = self.definition(name)
+        self._evaluate_segment(d, evaluate=evaluate)
+        with exclusive(self.ws.lake.path, "a campaign assignment"):
+            return self._assign(d, at=at)
+
+    def _assign(
+        self, d: CampaignDefinition, *, at: datetime | None
+    ) -> assign_mod.AssignmentSummary:
         import ibis
 
-        d = self.definition(name)
         when = _utc(at) if at is not None else datetime.now(UTC)
         lake = self.ws.lake
-        target = self._target(d, evaluate=evaluate)
+        target = self._target(d)
         existing = m.assignments_of(lake, d.name).select(_have="customer_id")
         new = target.anti_join(existing, target.customer_id == existing._have)
         rows = assign_mod.hash_arms(new, d.effective_salt, d.arms).select(
@@ -363,6 +377,12 @@ class Campaigns:
             rows, id_column = assign_mod.read_import_file(path)
         else:
             rows, id_column = assign_mod.rows_table(path, source="rows")
+        with exclusive(self.ws.lake.path, "an assignment import"):
+            return self._import(d, rows, id_column, at=at)
+
+    def _import(
+        self, d: CampaignDefinition, rows: pa.Table, id_column: str, *, at: datetime | None
+    ) -> assign_mod.ImportSummary:
         when = _utc(at) if at is not None else datetime.now(UTC)
         lake = self.ws.lake
         existing = m.assignments_of(lake, d.name).select("customer_id", "arm").to_pyarrow()
@@ -391,19 +411,23 @@ class Campaigns:
         `campaign` is the campaign's name, with the customer's arm (null when not assigned).
         One commit that replaces the campaign's exposures, so running it again is idempotent.
         Returns the number of exposures per kind."""
-        import ibis
-
-        from tandem.customers.behaviour import customer_events
-
         d = self.definition(name)
-        lake = self.ws.lake
-        kinds = {e.event: e.kind for e in d.exposures}
-        if not kinds:
+        if not d.exposures:
             raise InvalidValue(
                 f"campaign {d.name} lists no exposure events",
                 field="exposures",
                 detail="add e.g. `exposures: [{kind: sent, event: Email Sent}]` to the definition",
             )
+        with exclusive(self.ws.lake.path, "recording exposures"):
+            return self._record_exposures(d)
+
+    def _record_exposures(self, d: CampaignDefinition) -> dict[str, int]:
+        import ibis
+
+        from tandem.customers.behaviour import customer_events
+
+        lake = self.ws.lake
+        kinds = {e.event: e.kind for e in d.exposures}
         events = customer_events(lake)
         campaign_of = m._json_text()(events.properties, m.json_path("campaign"))
         found = events.filter(events.event.isin(builtins.list(kinds)), campaign_of == d.name)
