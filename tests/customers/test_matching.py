@@ -254,8 +254,8 @@ def test_disabled_matching_and_other_engines(workspace: Workspace) -> None:
     records = table([{**PERSON, "key": "a"}, {**PERSON, "key": "b"}])
     result = match_records(workspace.lake.con, records, MatchingOptions(enabled=False))
     assert (result.edges.num_rows, result.stats["reason"]) == (0, "matching is disabled")
-    with pytest.raises(MatchingUnavailable, match="Splink's spark back-end is not wired") as caught:
-        match_records(workspace.lake.con, records, MatchingOptions(), engine="spark")
+    with pytest.raises(MatchingUnavailable, match="sqlite back-end is not wired") as caught:
+        match_records(workspace.lake.con, records, MatchingOptions(), engine="sqlite")
     assert caught.value.field == "engine"
     assert "enabled = false" in (caught.value.detail or "")
 

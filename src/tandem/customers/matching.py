@@ -397,7 +397,7 @@ _tables = count()
 
 
 def match_records(
-    con: ibis.BaseBackend,
+    con: Any,
     records: ir.Table,
     options: MatchingOptions | None = None,
     *,
@@ -406,54 +406,64 @@ def match_records(
     """Pairs of `records` (see `person_records`) that describe the same person, by a
     Fellegi-Sunter model trained on the records themselves (no labels).
 
-    `con` is the Ibis connection `records` belongs to; its DuckDB connection runs Splink, so the
-    records are not copied out of the engine. `engine` (default: `con`'s back-end) must be
-    ``duckdb``. Returns no edges, with `stats["reason"]`, when there is nothing to match or the
-    model cannot be trained.
+    `con` is the connection `records` is computed on: the lake's Ibis DuckDB connection (Splink
+    runs on its DuckDB, the records are not copied out of the engine), or a Spark lake's
+    connection (`tandem.lake.spark.SparkLake.con`: the records are computed on Spark by the
+    translated SQL and Splink runs on its Spark back-end). `engine` (default: `con`'s back-end)
+    must be ``duckdb`` or ``spark``. Returns no edges, with `stats["reason"]`, when there is
+    nothing to match or the model cannot be trained.
     """
     options = options or MatchingOptions()
     started = time.perf_counter()
     backend = engine or getattr(con, "name", "unknown")
-    if backend != "duckdb":
+    backend = "spark" if backend == "pyspark" else backend
+    if backend not in ("duckdb", "spark"):
         raise MatchingUnavailable(
-            f"probabilistic matching runs on DuckDB only; Splink's {backend} back-end is not "
-            "wired into Tandem",
+            f"probabilistic matching runs on DuckDB or Spark; Splink's {backend} back-end is "
+            "not wired into Tandem",
             detail="set [identity.matching] enabled = false in tandem.toml to resolve without it, "
             'or engine = "duckdb"',
             field="engine",
         )
-    stats: dict[str, Any] = {"threshold": options.threshold}
+    stats: dict[str, Any] = {"threshold": options.threshold, "engine": backend}
     if not options.enabled:
         return _empty(stats, "matching is disabled", started)
     missing = {"key", *FIELDS} - set(records.columns)
     if missing:
         raise ValueError(f"records lack the columns {sorted(missing)}")
-    duck = con.con
+    sql = con.con  # the raw DuckDB connection, or the SparkConnection
     name = f"_tandem_match_records_{next(_tables)}"
     everything = records.select(
         unique_id=records.key.cast("string"), **{f: records[f].cast("string") for f in FIELDS}
     )
     try:
-        # the records are materialised once, in the connection's own DuckDB (no copy out)
-        _materialise(con, name + "_all", everything)
-        total = int(_run(duck, f'SELECT count(*) FROM "{name}_all"')[0][0])
+        # the records are materialised once, in the engine (no copy out)
+        if backend == "duckdb":
+            _materialise(con, name + "_all", everything)
+        else:  # the same query, as DuckDB SQL translated to Spark by the connection
+            _run(
+                sql,
+                f'CREATE OR REPLACE TEMP TABLE "{name}_all" AS '
+                + str(ibis.to_sql(everything, dialect="duckdb")),
+            )
+        total = int(_run(sql, f'SELECT count(*) FROM "{name}_all"')[0][0])
         _run(
-            duck,
+            sql,
             f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT *, '
             "first_name || ' ' || last_name AS first_and_last "
             f'FROM "{name}_all" '
             "WHERE last_name IS NOT NULL OR birth_date IS NOT NULL",
         )
-        _run(duck, f'DROP TABLE "{name}_all"')
+        _run(sql, f'DROP TABLE "{name}_all"')
         stats["steps"] = {"records": round(time.perf_counter() - started, 3)}
-        return _match(duck, name, total, options, stats, started)
+        return _match(sql, name, total, options, stats, started)
     finally:
-        _run(duck, f'DROP TABLE IF EXISTS "{name}_all"')
-        _run(duck, f'DROP TABLE IF EXISTS "{name}"')
+        _run(sql, f'DROP TABLE IF EXISTS "{name}_all"')
+        _run(sql, f'DROP TABLE IF EXISTS "{name}"')
 
 
 def _match(
-    duck: Any,
+    sql: Any,
     name: str,
     total: int,
     options: MatchingOptions,
@@ -461,7 +471,7 @@ def _match(
     started: float,
 ) -> MatchResult:
     counts = _run(
-        duck,
+        sql,
         f"SELECT count(*), count(DISTINCT unique_id), {', '.join(f'count({f})' for f in FIELDS)} "
         f'FROM "{name}"',
     )[0]
@@ -484,12 +494,12 @@ def _match(
         return _empty(stats, "no prior rule applies to the fields present", started)
     with _quiet_splink():
         return _train_and_predict(
-            duck, name, options, stats, started, comparisons, blocking, training, prior
+            sql, name, options, stats, started, comparisons, blocking, training, prior
         )
 
 
 def _train_and_predict(
-    duck: Any,
+    sql: Any,
     name: str,
     options: MatchingOptions,
     stats: dict[str, Any],
@@ -499,10 +509,11 @@ def _train_and_predict(
     training: list[Rule],
     prior: list[Rule],
 ) -> MatchResult:
-    from splink import DuckDBAPI, Linker, block_on
+    from splink import Linker, block_on
     from splink.internals.exceptions import SplinkException
 
-    api = DuckDBAPI(connection=duck)
+    api = splink_api(sql)
+    views_before = _splink_views(api)
     table = api.register(name, dataset_display_name="person_records")
     settings = splink_settings(comparisons, blocking)
     step = _stepper(stats)
@@ -547,14 +558,14 @@ def _train_and_predict(
         step("predict")
         above = f'"{predictions.physical_name}"'
         compared, above_threshold = _run(
-            duck,
-            f"SELECT count(*), count(*) FILTER (match_probability >= ?) FROM {above}",
+            sql,
+            f"SELECT count(*), count(*) FILTER (WHERE match_probability >= ?) FROM {above}",
             options.threshold,
         )[0]
         stats["pairs_compared"] = int(compared)
         stats["pairs_above_threshold"] = int(above_threshold)
         veto = _UNCORROBORATED if options.require_corroboration else "FALSE"
-        edges = duck.sql(
+        edges = sql.sql(
             "SELECT least(p.unique_id_l, p.unique_id_r) AS left_key, "
             "greatest(p.unique_id_l, p.unique_id_r) AS right_key, "
             # rounded: DuckDB sums in parallel, so the last bits of EM's sums vary between runs
@@ -569,10 +580,53 @@ def _train_and_predict(
         stats["not_corroborated"] = stats["pairs_above_threshold"] - edges.num_rows
         step("corroboration")
     finally:
-        linker.table_management.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]
+        _release_splink_tables(api, linker, views_before)
     stats["pairs"] = edges.num_rows
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return MatchResult(edges=edges.cast(EDGE_SCHEMA), stats=stats)
+
+
+def splink_api(sql: Any) -> Any:
+    """Splink's database API over `sql`: a raw DuckDB connection (`DuckDBAPI`), or Tandem's
+    `SparkConnection` (`SparkAPI` on its session; intermediate tables persisted in memory, as
+    Tandem's own Spark stages do, not written to a checkpoint directory)."""
+    from tandem.lake.spark import SparkConnection
+
+    if isinstance(sql, SparkConnection):
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=sql.spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
+    from splink import DuckDBAPI
+
+    return DuckDBAPI(connection=sql)
+
+
+def _splink_views(api: Any) -> set[str]:
+    """On Spark, the temporary views Splink has made in the session (empty on DuckDB)."""
+    spark = getattr(api, "spark", None)
+    if spark is None:
+        return set()
+    return {
+        t.name
+        for t in spark.catalog.listTables()
+        if t.isTemporary and t.name.startswith("__splink__")
+    }
+
+
+def _release_splink_tables(api: Any, linker: Any, before: set[str]) -> None:
+    """Drop the tables Splink made. On Spark its expectation maximisation leaves a view per
+    iteration that its own clean-up does not know, and persisted frames stay in the executors'
+    memory: every `__splink__` view made since `before` is uncached and dropped."""
+    spark = getattr(api, "spark", None)
+    made = sorted(_splink_views(api) - before)
+    if spark is not None:
+        for name in made:
+            if spark.catalog.isCached(name):
+                spark.catalog.uncacheTable(name)
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    if spark is not None:
+        for name in made:
+            spark.catalog.dropTempView(name)
 
 
 _SAME_BIRTH_DATE = """(
@@ -714,10 +768,11 @@ def _materialise(con: ibis.BaseBackend, name: str, expr: ir.Table) -> None:
         con.create_table(name, expr, temp=True, overwrite=True)
 
 
-def _run(duck: Any, sql: str, *params: Any) -> list[Any]:
-    """Run one statement (with bound parameters) on the raw DuckDB connection and fetch its whole
-    result (DuckDB 2 keeps a connection busy until a result is consumed)."""
-    return list(duck.execute(sql, list(params)).fetchall())
+def _run(con: Any, sql: str, *params: Any) -> list[Any]:
+    """Run one statement (with bound parameters) on the raw DuckDB connection (or the
+    SparkConnection) and fetch its whole result (DuckDB 2 keeps a connection busy until a
+    result is consumed)."""
+    return list(con.execute(sql, list(params)).fetchall())
 
 
 @contextlib.contextmanager

@@ -141,7 +141,7 @@ def _resolve(
     seconds["identifiers"] = time.perf_counter() - started
 
     started = stage("matching")
-    edges, match_stats = _match(workspace, options, extracted.messages)
+    edges, match_stats = _match(workspace, lake, options, extracted.messages)
     seconds["matching"] = time.perf_counter() - started
 
     started = stage("graph")
@@ -203,34 +203,41 @@ def _resolve(
 
 
 def _match(
-    workspace: Workspace, options: MatchingOptions, messages: int
+    workspace: Workspace, lake: Lake, options: MatchingOptions, messages: int
 ) -> tuple[pa.Table | None, dict[str, Any]]:
-    """Probabilistic edges between user ids (None when disabled or nothing to match)."""
+    """Probabilistic edges between user ids (None when disabled or nothing to match), computed
+    on the resolution's engine: person records and Splink on DuckDB, or both on Spark (Splink's
+    Spark back-end) with `engine = "spark"`."""
     if not options.enabled:
         return None, {"enabled": False}
     if messages == 0:
         return None, {"enabled": True, "reason": "no messages"}
+    import ibis  # type: ignore[import-untyped]
+
     from tandem.customers.matching import match_records, person_records
 
-    lake = workspace.lake
-    if workspace.settings.engine == "spark":  # identifiers are on Spark; Splink on DuckDB
-        _person_identifiers_to_duckdb(lake, "_tandem_person_ids")
-    else:
-        ids_mod.run(
-            lake.con.con,
-            f"""
-            CREATE OR REPLACE TEMP VIEW _tandem_person_ids AS
-            SELECT m.user_id AS key, i.id_type, i.id_value
-            FROM {ids_mod.IDENTIFIERS} i JOIN {ids_mod.MESSAGES} m USING (mid)
-            WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
-            """,
-        )
-    records = person_records(
-        lake.events(),
-        temp_table(lake, "_tandem_person_ids"),
-        default_region=workspace.settings.identity.default_region,
+    # each user id's normalised emails and phones, from the resolution's identifiers
+    ids_mod.run(
+        lake.con.con,
+        f"""
+        CREATE OR REPLACE TEMP VIEW _tandem_person_ids AS
+        SELECT m.user_id AS key, i.id_type, i.id_value
+        FROM {ids_mod.IDENTIFIERS} i JOIN {ids_mod.MESSAGES} m USING (mid)
+        WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
+        """,
     )
-    result = match_records(lake.con, records, options, engine="duckdb")
+    if workspace.settings.engine == "spark":
+        # the view is on Spark: an unbound table of that name, compiled into the records' SQL
+        person_ids = ibis.table(
+            {"key": "string", "id_type": "string", "id_value": "string"},
+            name="_tandem_person_ids",
+        )
+    else:
+        person_ids = temp_table(lake, "_tandem_person_ids")
+    records = person_records(
+        lake.events(), person_ids, default_region=workspace.settings.identity.default_region
+    )
+    result = match_records(lake.con, records, options)
     return result.edges, {"enabled": True, **_plain(result.stats)}
 
 
@@ -267,22 +274,3 @@ def _drop_temporaries(workspace: Workspace) -> None:
     for name, kind in rows:
         what = "VIEW" if str(kind).upper() == "VIEW" else "TABLE"
         ids_mod.run(con, f'DROP {what} IF EXISTS "{name}"')
-
-
-def _person_identifiers_to_duckdb(lake: Lake, name: str) -> int:
-    """For probabilistic matching with `engine = "spark"`: each user id's normalised emails
-    and phones, computed on Spark from the resolution's identifiers, registered as `name` in
-    `lake`'s DuckDB connection, where Splink runs (one row per user id and identifier, small
-    next to the events). Returns the number of rows."""
-    from tandem.lake.spark import SparkConnection, spark_session
-
-    con = SparkConnection(spark_session())
-    table = con.sql(
-        f"""
-        SELECT DISTINCT m.user_id AS key, i.id_type, i.id_value
-        FROM {ids_mod.IDENTIFIERS} i JOIN {ids_mod.MESSAGES} m USING (mid)
-        WHERE m.user_id IS NOT NULL AND i.id_type IN ('email', 'phone')
-        """
-    ).to_arrow_table()
-    lake.con.con.register(name, table)
-    return int(table.num_rows)

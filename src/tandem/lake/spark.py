@@ -27,8 +27,10 @@ back by deltalake (`tandem.lake.derived.replace_table`).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -291,7 +293,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.JSONExtractScalar) and isinstance(node.expression, exp.Array):
         return exp.Array(
             expressions=[
-                exp.Anonymous(this="get_json_object", expressions=[node.this.copy(), p.copy()])
+                exp.Anonymous(this="get_json_object", expressions=[_sub(node.this), _sub(p)])
                 for p in node.expression.expressions
             ]
         )
@@ -303,15 +305,43 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
                 ddl = _json_structure_to_ddl(json.loads(shape.this))
                 return exp.Anonymous(
                     this="from_json",
-                    expressions=[node.expressions[0].copy(), exp.Literal.string(ddl)],
+                    expressions=[_sub(node.expressions[0]), exp.Literal.string(ddl)],
                 )
         if name == "hash":
-            return _hash63([e.copy() for e in node.expressions])
+            return _hash63([_sub(e) for e in node.expressions])
+        if name == "strip_accents" and len(node.expressions) == 1:
+            source, target = accent_table()
+            return exp.Anonymous(
+                this="translate",
+                expressions=[
+                    _sub(node.expressions[0]),
+                    exp.Literal.string(source),
+                    exp.Literal.string(target),
+                ],
+            )
+        if name == "jaro_winkler_similarity":
+            # Splink's similarity jar (on spark.jars, registered by Splink's SparkAPI)
+            return exp.Anonymous(
+                this="jaro_winkler", expressions=[_sub(e) for e in node.expressions]
+            )
+        if name == "try_strptime" and len(node.expressions) == 2:
+            return _try_strptime(node.expressions[0], node.expressions[1])
+        if name in ("list_extract", "list_element", "array_extract") and len(node.expressions) == 2:
+            # 1-based on both; out of range (and 0) is NULL on DuckDB
+            array, index = node.expressions
+            if isinstance(index, exp.Literal) and not index.is_string and int(index.this) == 0:
+                return exp.Null()
+            return exp.Anonymous(this="try_element_at", expressions=[_sub(array), _sub(index)])
+    if isinstance(node, exp.First) and isinstance(node.this, exp.Order):
+        return _first_ordered(node.this)
+    if isinstance(node, exp.Literal) and node.is_string and _SPARK_UNESCAPED.search(node.this):
+        # sqlglot writes \v and \f, which Spark reads as the letters v and f
+        return _literal_with_controls(node.this)
         if name in ("list_position", "array_position", "list_indexof", "array_indexof"):
             # 1-based on both; DuckDB gives NULL when absent, Spark 0
             return exp.Nullif(
                 this=exp.Anonymous(
-                    this="array_position", expressions=[e.copy() for e in node.expressions]
+                    this="array_position", expressions=[_sub(e) for e in node.expressions]
                 ),
                 expression=exp.Literal.number(0),
             )
@@ -329,11 +359,11 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
                 this="concat",
                 expressions=[
                     exp.Literal.string("^(?:"),
-                    pattern.copy(),
+                    _sub(pattern),
                     exp.Literal.string(")$"),
                 ],
             )
-        return exp.RegexpLike(this=node.this.copy(), expression=anchored)
+        return exp.RegexpLike(this=_sub(node.this), expression=anchored)
     if (
         isinstance(node, exp.Window)
         and isinstance(node.this, exp.RowNumber)
@@ -353,7 +383,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         # only accepts ranking functions without one
         window = node.copy()
         window.set("spec", None)
-        return window
+        return _sub(window)
     if (
         isinstance(node, exp.Count)
         and isinstance(node.this, exp.Distinct)
@@ -362,9 +392,132 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     ):
         # DuckDB counts distinct row values (a row with NULL fields counts): Spark's struct
         parts = node.this.expressions[0].expressions
-        struct = exp.Anonymous(this="struct", expressions=[p.copy() for p in parts])
+        struct = exp.Anonymous(this="struct", expressions=[_sub(p) for p in parts])
         return exp.Count(this=exp.Distinct(expressions=[struct]))
     return node
+
+
+_SPARK_UNESCAPED = re.compile("[\x0b\x0c]")
+
+
+def _literal_with_controls(text: str) -> exp.Expression:
+    """A string literal holding a vertical tab or a form feed, as `concat` of literals and
+    `char(11)` / `char(12)`."""
+    parts: list[exp.Expression] = []
+    for piece in re.split("([\x0b\x0c])", text):
+        if piece in ("\x0b", "\x0c"):
+            parts.append(exp.Anonymous(this="char", expressions=[exp.Literal.number(ord(piece))]))
+        elif piece:
+            parts.append(exp.Literal.string(piece))
+    return exp.Anonymous(this="concat", expressions=parts)
+
+
+@functools.cache
+def accent_table() -> tuple[str, str]:
+    """DuckDB's `strip_accents` as the two strings of Spark's `translate(s, from, to)`: the
+    characters it folds to another single character (é -> e), then those it deletes (combining
+    marks). Computed by DuckDB itself over every character Unicode decomposes or classes as a
+    mark, so Spark folds exactly as DuckDB does, character by character."""
+    import unicodedata
+
+    import duckdb
+
+    candidates = [
+        chr(c)
+        for c in range(0x110000)
+        if not 0xD800 <= c <= 0xDFFF
+        and (unicodedata.decomposition(chr(c)) or unicodedata.category(chr(c)).startswith("M"))
+    ]
+    con = duckdb.connect()
+    try:
+        con.register("_chars", pa.table({"c": candidates}))
+        rows = con.execute("SELECT c, strip_accents(c) FROM _chars").fetchall()
+    finally:
+        con.close()
+    folded = [(c, s) for c, s in rows if len(s) == 1 and s != c]
+    deleted = [c for c, s in rows if s == ""]
+    return "".join(c for c, _ in folded) + "".join(deleted), "".join(s for _, s in folded)
+
+
+_STRPTIME_FIELDS = {
+    "%Y": ("year", r"(\d{1,4}+)"),
+    "%m": ("month", r"(\d{1,2}+)"),
+    "%d": ("day", r"(\d{1,2}+)"),
+}
+"""strptime fields as (part, pattern): possessive, as DuckDB's parser does not backtrack."""
+
+
+def _try_strptime(text: exp.Expression, formats: exp.Expression) -> exp.Expression:
+    """DuckDB's `try_strptime(text, [formats])` for dates (%Y, %m, %d and literal separators):
+    the first format whose pattern matches, parsed as DuckDB parses (digits taken greedily, up
+    to 4 for the year and 2 for month and day, blanks around allowed), an invalid date NULL."""
+    items = list(formats.expressions) if isinstance(formats, exp.Array) else [formats]
+    if not items or not all(isinstance(f, exp.Literal) and f.is_string for f in items):
+        raise SparkSQLError("try_strptime on Spark needs literal formats")
+    parsed: list[exp.Expression] = []
+    for item in items:
+        fmt = str(item.this)
+        pattern, order = "", []
+        for token in re.split("(%.)", fmt):
+            if token in _STRPTIME_FIELDS:
+                order.append(_STRPTIME_FIELDS[token][0])
+                pattern += _STRPTIME_FIELDS[token][1]
+            elif token.startswith("%") and len(token) == 2:
+                raise SparkSQLError(f"try_strptime on Spark does not translate {token} in {fmt!r}")
+            else:
+                pattern += re.escape(token)
+        if sorted(order) != ["day", "month", "year"]:
+            raise SparkSQLError(f"try_strptime on Spark needs %Y, %m and %d once each: {fmt!r}")
+        regex = exp.Literal.string("^\\s*" + pattern + "\\s*$")
+        group = {
+            part: exp.Anonymous(
+                this="regexp_extract",
+                expressions=[_sub(text), _sub(regex), exp.Literal.number(order.index(part) + 1)],
+            )
+            for part in order
+        }
+        iso = exp.Anonymous(
+            this="concat_ws",
+            expressions=[
+                exp.Literal.string("-"),
+                exp.Anonymous(
+                    this="lpad",
+                    expressions=[group["year"], exp.Literal.number(4), exp.Literal.string("0")],
+                ),
+                group["month"],
+                group["day"],
+            ],
+        )
+        date = exp.Anonymous(this="try_to_date", expressions=[iso, exp.Literal.string("yyyy-M-d")])
+        parsed.append(
+            exp.Case(
+                ifs=[
+                    exp.If(this=exp.RegexpLike(this=_sub(text), expression=_sub(regex)), true=date)
+                ]
+            )
+        )
+    first = parsed[0] if len(parsed) == 1 else exp.Coalesce(this=parsed[0], expressions=parsed[1:])
+    return exp.Cast(this=first, to=exp.DataType.build("TIMESTAMP"))
+
+
+def _first_ordered(order: exp.Order) -> exp.Expression:
+    """DuckDB's `first(x ORDER BY k [DESC], ...)` as Spark's `max_by(x, k)` / `min_by(x, k)`
+    (several keys: a struct of them; all in one direction)."""
+    keys = list(order.expressions)
+    directions = {bool(k.args.get("desc")) for k in keys}
+    if len(directions) != 1:
+        raise SparkSQLError("first(... ORDER BY) on Spark needs every key in one direction")
+    values = [_sub(k.this) for k in keys]
+    key = values[0] if len(values) == 1 else exp.Anonymous(this="struct", expressions=values)
+    return exp.Anonymous(
+        this="max_by" if directions.pop() else "min_by", expressions=[_sub(order.this), key]
+    )
+
+
+def _sub(node: exp.Expression) -> exp.Expression:
+    """A copy of `node` rewritten (sqlglot does not visit the children of a node a rewrite
+    replaced)."""
+    return node.transform(_rewrite)
 
 
 def to_spark_sql(expression: exp.Expression) -> str:
