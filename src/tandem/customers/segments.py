@@ -32,10 +32,13 @@ from __future__ import annotations
 import builtins
 import difflib
 import json
+import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -524,8 +527,6 @@ class DefinitionFile:
 
 def read_definition(path: Any) -> DefinitionFile:
     """A definition from a YAML or JSON file (JSON is YAML), errors naming line and field."""
-    from pathlib import Path
-
     doc = YamlDocument.read(Path(path), what="segment file")
     return DefinitionFile(doc.validate(SegmentDefinition, what="segment definition"), doc)
 
@@ -1051,6 +1052,31 @@ class Segments:
             else:
                 columns[t] = _json_text(joined.traits, t)
         return joined.select(**columns).order_by("customer_id")
+
+    def export(
+        self, name: str, out: Path, traits: Sequence[str] = (), *, user: User | None = None
+    ) -> int:
+        """Write the latest members with the chosen traits to a CSV file, atomically (a
+        temporary file renamed into place); returns the number of rows."""
+        import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+
+        if out.suffix.lower() != ".csv":
+            raise InvalidValue(
+                f"cannot export a segment to {out.name}: use a .csv file", field="out"
+            )
+        folder = out.parent if str(out.parent) else Path(".")
+        if not folder.is_dir():
+            raise InvalidValue(f"cannot write {out}: folder {folder} does not exist", field="out")
+        table = self.export_table(name, traits, user=user).to_pyarrow()
+        tmp = folder / f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            pacsv.write_csv(table, tmp)
+            os.replace(tmp, out)
+        except OSError as exc:
+            raise InvalidValue(f"cannot write {out}: {exc.strerror or exc}", field="out") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return int(table.num_rows)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _check_user(self, user: User | None, parsed: SegmentDefinition, *, edit: bool) -> None:
