@@ -53,6 +53,10 @@ def _as_of(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _customers(n: int) -> str:
+    return f"{n:,} customer{'' if n == 1 else 's'}"
+
+
 def _print_segment(info: SegmentInfo) -> None:
     console.print(f"[bold]{info.name}[/bold]  {info.description}")
     console.print(f"  owners    {', '.join(info.owners)}")
@@ -76,18 +80,23 @@ def _print_segment(info: SegmentInfo) -> None:
 
 
 @app.command()
-def create(file: FileArgument, workspace: WorkspaceOption = None, json: JsonOption = False) -> None:
+def create(
+    file: FileArgument,
+    as_of: AsOfOption = None,
+    workspace: WorkspaceOption = None,
+    json: JsonOption = False,
+) -> None:
     """Validate a segment definition, save it, evaluate it and print its size.
 
     Example: tandem segment create lapsed-buyers.yaml
     """
     loaded = read_definition(file)
     with open_workspace(workspace) as ws, progress("evaluating", quiet=json):
-        info = ws.segments.create(loaded)
+        info = ws.segments.create(loaded, as_of=_as_of(as_of))
     if json:
         print_json(info.to_dict())
         return
-    success(f"created segment {info.name}: {info.size or 0:,} customers")
+    success(f"created segment {info.name}: {_customers(info.size or 0)}")
 
 
 @app.command()
@@ -107,7 +116,7 @@ def preview(
     if json:
         print_json({"name": loaded.definition.name, "size": size})
         return
-    console.print(f"{loaded.definition.name}: {size:,} customers (not saved)")
+    console.print(f"{loaded.definition.name}: {_customers(size)} (not saved)")
 
 
 @app.command("list")
@@ -166,7 +175,7 @@ def evaluate(
     if json:
         print_json(result.to_dict())
         return
-    success(f"segment {name}, evaluation {result.evaluation}: {result.size:,} customers")
+    success(f"segment {name}, evaluation {result.evaluation}: {_customers(result.size)}")
 
 
 @app.command()
@@ -199,7 +208,7 @@ def export(
     if json:
         print_json({"file": str(out), "rows": rows})
         return
-    success(f"wrote {rows:,} customers to {out}")
+    success(f"wrote {_customers(rows)} to {out}")
 
 
 @app.command()
