@@ -44,8 +44,9 @@ def test_bad_measures_say_what_to_write(text: str, message: str) -> None:
     assert info.value.field == "measure"
 
 
-def test_campaign_is_declared_but_waits_for_issue_5(workspace: Workspace) -> None:
-    with pytest.raises(InvalidValue, match=r"available when segments and campaigns exist"):
+def test_a_campaign_measure_names_the_missing_campaign(workspace: Workspace) -> None:
+    # tests/campaigns/test_results.py reads a real campaign's lift
+    with pytest.raises(NotFound, match=r"no campaign `spring`"):
         check_readable(workspace, parse_measure("campaign:spring:revenue"))
 
 

@@ -6,8 +6,9 @@ A KPI is a target on a *measure*. The measure is written as text:
 - `survey:NAME:QUESTION`: the share agreeing with an agreement question of a survey, in percent;
 - `segment:NAME`: a segment's size at its latest evaluation (tandem.customers.segments registers
   the reader);
-- `campaign:NAME:METRIC` (a campaign metric's lift): declared now, readable once campaigns exist
-  (issue 5), which give its `MeasureKind` a reader with `register_reader`.
+- `campaign:NAME:METRIC`: a campaign metric's lift, the relative lift in percent of the campaign's
+  first treatment arm against its control (intention to treat, fixed horizon, not CUPED-adjusted:
+  the `relative` estimate of `tandem campaign results`).
 """
 
 from __future__ import annotations
@@ -88,7 +89,6 @@ MEASURE_KINDS: dict[str, MeasureKind] = {
         "campaign:NAME:METRIC",
         "campaign metric lift",
         ("campaign", "metric"),
-        unavailable="available when segments and campaigns exist (issue 5)",
     ),
 }
 
@@ -125,6 +125,30 @@ def _segment_size(ws: Workspace, measure: Measure) -> float:
 
 
 MEASURE_KINDS["segment"].reader = _segment_size
+
+
+def _campaign_lift(ws: Workspace, measure: Measure) -> float:
+    """Relative lift in percent of the campaign's first treatment arm against its control on
+    the metric: the `relative` estimate of the campaign's results (intention to treat, fixed
+    horizon, without CUPED), e.g. 12.5 for +12.5%."""
+    from tandem.errors import NotFound
+
+    name, metric = measure.parts
+    definition = ws.campaigns.get(name).definition
+    definition.metric(metric)  # an unknown metric is NotFound, naming the metrics
+    try:
+        results = ws.campaigns.results(name)
+    except NotFound as exc:  # no assignments yet
+        raise NoValueYet(f"campaign {name}: {exc.message}", field="measure") from None
+    arm = definition.treatments[0].name
+    comparison = results.metric(metric).comparisons.get(arm)
+    if comparison is None or not comparison.relative.defined:
+        why = comparison.relative.reason if comparison is not None else "too few customers"
+        raise NoValueYet(f"campaign {name}, metric {metric}: no lift yet ({why})", field="measure")
+    return round(comparison.relative.estimate * 100, 2)
+
+
+MEASURE_KINDS["campaign"].reader = _campaign_lift
 
 
 def register_reader(kind: str, reader: Reader) -> None:
