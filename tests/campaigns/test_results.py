@@ -162,3 +162,17 @@ def test_srm_flags_a_broken_split(workspace: Workspace, tmp_path: Path) -> None:
     results = workspace.campaigns.results("many")
     assert results.srm.observed == (50, 150) and results.srm.mismatch is True
     assert results.srm.p_value < 1e-6
+
+
+def test_a_campaign_kpi_reads_the_relative_lift_in_percent(
+    spring: Workspace, tmp_path: Path
+) -> None:
+    from tandem.collaboration.kpis import check_readable, parse_measure, read_measure
+
+    measure = parse_measure("campaign:spring:revenue")
+    assert check_readable(spring, measure) is None  # no assignments yet: no value, no error
+    cd.import_known_arms(spring, tmp_path)
+    lift = spring.campaigns.results("spring").metric("revenue").comparisons["offer"].relative
+    assert read_measure(spring, measure) == round(lift.estimate * 100, 2) == 188.89
+    with pytest.raises(NotFound, match="no metric `clicks`"):
+        read_measure(spring, parse_measure("campaign:spring:clicks"))
