@@ -57,8 +57,6 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "marketing_opt_in",
 )
 """Profile columns used as features by default (numeric; the opt-in flag as 0/1)."""
-PROFILE_TEXT_COLUMNS = ("rfm", "consent")
-"""Typed profile columns that may be chosen as categorical traits besides the golden traits."""
 DEFAULT_MAX_ROWS = 200_000
 MAX_LEVELS = 20
 """A categorical trait keeps its most frequent levels; the rest become one `other` level."""
@@ -438,10 +436,9 @@ def fit_frame(
 # -- a campaign's uplift -------------------------------------------------------------------------
 def _arms(ws: Workspace, campaign: str, arm: str | None) -> tuple[str, str]:
     """(treatment arm, control arm) of a campaign."""
-    info = ws.campaigns.get(campaign)
-    arms = [(a.name, bool(a.control)) for a in info.arms]
-    control = next(name for name, is_control in arms if is_control)
-    treatments = [name for name, is_control in arms if not is_control]
+    d = ws.campaigns.definition(campaign)
+    control = d.control.name
+    treatments = [a.name for a in d.treatments]
     if arm is None:
         if len(treatments) != 1:
             raise InvalidValue(
@@ -468,32 +465,46 @@ def _sample(table: ir.Table, max_rows: int, seed: int) -> ir.Table:
     return table.order_by([key, table.customer_id]).limit(max_rows)
 
 
-def _profile_features(ws: Workspace, numeric: Sequence[str], traits: Sequence[str]) -> ir.Table:
-    import ibis
-
-    from tandem.lake.schema import PROFILES, PROFILES_SCHEMA
+def _profile_features(
+    ws: Workspace, numeric: Sequence[str], traits: Sequence[str]
+) -> tuple[ir.Table, list[str], list[str]]:
+    """(profiles' customer_id with one column per feature, numeric feature columns,
+    categorical feature columns). A chosen trait (a profile column or a golden trait) whose
+    values are all numbers is a numeric feature, otherwise a categorical one."""
+    from tandem.campaigns.metrics import trait_value
+    from tandem.lake.schema import PROFILES
 
     profiles = ws.lake.raw(PROFILES)
-    known = set(PROFILES_SCHEMA.names)
-    columns: dict[str, Any] = {"customer_id": profiles.customer_id}
-    for name in numeric:
-        if name not in NUMERIC_FEATURES:
-            raise InvalidValue(
-                f"{name!r} is not a numeric profile column; choose from: "
-                f"{', '.join(NUMERIC_FEATURES)}",
-                field="features",
-            )
-        columns[f"num:{name}"] = profiles[name].cast("float64")
+    table = profiles.select("customer_id", **{f"num:{n}": _numeric(profiles, n) for n in numeric})
+    numeric_columns = [f"num:{n}" for n in numeric]
+    categorical_columns: list[str] = []
     for name in traits:
-        if not name or len(name) > 100:
-            raise InvalidValue("a trait name must be 1 to 100 characters", field="traits")
-        if name in known and name in PROFILE_TEXT_COLUMNS + NUMERIC_FEATURES:
-            columns[f"cat:{name}"] = profiles[name].cast("string")
-        else:
-            # A golden trait from the traits JSON: its text (numbers and booleans as text too).
-            value = profiles.traits.cast("json")[ibis.literal(name)]
-            columns[f"cat:{name}"] = value.unwrap_as("string")
-    return profiles.select(**columns)
+        if name in numeric:
+            continue
+        try:
+            values, kind = trait_value(ws.lake, name)
+        except InvalidValue as exc:
+            raise InvalidValue(exc.message, field="traits", detail=exc.detail) from None
+        column = f"{'num' if kind == 'number' else 'cat'}:{name}"
+        values = values.select(_fcid=values.customer_id, **{column: values._trait})
+        if kind != "number":
+            values = values.mutate(**{column: values[column].cast("string")})
+        joined = table.left_join(values, table.customer_id == values._fcid)
+        table = joined.drop("_fcid")
+        (numeric_columns if kind == "number" else categorical_columns).append(column)
+    return table, numeric_columns, categorical_columns
+
+
+def _numeric(profiles: ir.Table, name: str) -> ir.Value:
+    if name not in NUMERIC_FEATURES:
+        raise InvalidValue(
+            f"{name!r} is not a numeric profile column; choose from: {', '.join(NUMERIC_FEATURES)}",
+            field="features",
+        )
+    column = profiles[name]
+    if name == "marketing_opt_in":
+        column = column.cast("int64")
+    return column.cast("float64")
 
 
 def campaign_uplift(
@@ -517,7 +528,8 @@ def campaign_uplift(
         )
     if max_rows < 20:
         raise InvalidValue("--max-rows must be at least 20", field="max_rows")
-    numeric = list(NUMERIC_FEATURES if numeric is None else numeric)
+    numeric = list(dict.fromkeys(NUMERIC_FEATURES if numeric is None else numeric))
+    traits = list(dict.fromkeys(traits))
     treatment_arm, control_arm = _arms(ws, campaign, arm)
     outcomes = ws.campaigns.outcomes(campaign, metric)
     outcomes = outcomes.filter(outcomes.arm.isin([treatment_arm, control_arm]))
@@ -530,27 +542,28 @@ def campaign_uplift(
         )
     if total > max_rows:
         outcomes = _sample(outcomes, max_rows, seed)
-    features = _profile_features(ws, numeric, traits)
-    joined = outcomes.left_join(features, outcomes.customer_id == features.customer_id)
+    features, numeric_columns, categorical_columns = _profile_features(ws, numeric, traits)
+    features = features.rename(_pcid="customer_id")
+    joined = outcomes.left_join(features, outcomes.customer_id == features._pcid)
     selected = joined.select(
-        customer_id=outcomes.customer_id,
-        arm=outcomes.arm,
-        value=outcomes.value.cast("float64"),
-        covariate=outcomes.covariate.cast("float64"),
-        **{name: joined[name] for name in features.columns if name != "customer_id"},
+        "customer_id",
+        "arm",
+        *numeric_columns,
+        *categorical_columns,
+        value=joined.value.cast("float64"),
+        covariate=joined.covariate.cast("float64"),
     ).order_by("customer_id")
     table = selected.to_pyarrow()
     frame: dict[str, np.ndarray] = {
-        name: np.asarray(table.column(name).to_pylist(), dtype=object) for name in table.columns
+        name: np.asarray(table.column(name).to_pylist(), dtype=object)
+        for name in table.column_names
     }
     frame["treated"] = (frame["arm"] == treatment_arm).astype(np.int64)
     frame["value"] = np.array(
         [0.0 if v is None else float(v) for v in frame["value"]], dtype=np.float64
     )
-    numeric_columns = [f"num:{n}" for n in numeric]
     if any(v is not None for v in frame["covariate"]):
         numeric_columns.append("covariate")
-    categorical_columns = [f"cat:{n}" for n in traits]
     scores, names = fit_frame(
         frame,
         numeric=numeric_columns,
