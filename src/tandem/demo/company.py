@@ -12,11 +12,13 @@ from __future__ import annotations
 import random
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tandem.demo.campaigns import build_campaigns
 from tandem.demo.channels import build_channels
 from tandem.demo.collaboration import build_collaboration
 from tandem.errors import Conflict
@@ -301,10 +303,14 @@ def build_demo(
     force: bool = False,
     database_url: str | None = None,
     resolve_identities: bool = True,
+    campaigns: bool = True,
+    as_of: date | None = None,
 ) -> DemoCompany:
     """Create the demo workspace in `directory` (a fresh one; `force` rebuilds an old demo).
     With `resolve_identities`, the channel data is resolved into customers and profiles, as
-    `tandem resolve` does, so the dashboard shows them."""
+    `tandem resolve` does, so the dashboard shows them; with `campaigns` too, segments and three
+    email campaigns with known true effects are added (tandem.demo.campaigns). The data ends
+    at `as_of` (today by default)."""
     directory = directory.expanduser().resolve()
     if directory.exists() and any(directory.iterdir()):
         if not force:
@@ -332,7 +338,8 @@ def build_demo(
         f"pulse survey {collab.survey}: {collab.respondents} responses "
         f"({collab.responses_file}); {len(collab.initiatives)} initiatives, {collab.kpis} KPIs"
     )
-    demo.steps += build_channels(ws, customers=customers, seed=seed).lines()
+    as_of = as_of or datetime.now(UTC).date()
+    demo.steps += build_channels(ws, customers=customers, seed=seed, as_of=as_of).lines()
     if resolve_identities:
         from tandem.customers.resolve import resolve
 
@@ -342,4 +349,6 @@ def build_demo(
             f"customers ({counts['merges_deterministic']:,} merges by shared identifiers, "
             f"{counts['merges_probabilistic']:,} by probabilistic match); profiles built"
         )
+        if campaigns:
+            demo.steps += build_campaigns(ws, seed=seed, as_of=as_of).lines()
     return demo
