@@ -838,9 +838,16 @@ class Segments:
 
     # -- definitions ---------------------------------------------------------------------------
     def validate(
-        self, definition: Definition, *, source: str | None = None
+        self,
+        definition: Definition,
+        *,
+        source: str | None = None,
+        user: User | None = None,
+        edit: bool = False,
     ) -> tuple[SegmentDefinition, Known]:
-        """Parse (when data) and check a definition against what the workspace knows."""
+        """Parse (when data) and check a definition against what the workspace knows; with a
+        `user`, their access is checked between the two (`edit` also needs the right to edit
+        the segment)."""
         doc = None
         if isinstance(definition, DefinitionFile):
             parsed, doc, source = definition.definition, definition.doc, definition.doc.source
@@ -848,6 +855,7 @@ class Segments:
             parsed = definition
         else:
             parsed = parse_definition(definition, source=source)
+        self._check_user(user, parsed, edit=edit)
         know = known(self.ws)
         check_definition(parsed, know, source=source, doc=doc)
         return parsed, know
@@ -860,8 +868,7 @@ class Segments:
         user: User | None = None,
     ) -> int:
         """The size the segment would have at `as_of` (default now); nothing is saved."""
-        parsed, know = self.validate(definition)
-        self._check_user(user, parsed, edit=False)
+        parsed, know = self.validate(definition, user=user)
         members = compile_members(self.ws, parsed, as_of=_as_of(as_of), know=know)
         return int(members.count().to_pyarrow().as_py())
 
@@ -875,8 +882,7 @@ class Segments:
     ) -> SegmentInfo:
         """Validate and save a segment (one metadata transaction), then evaluate it (unless
         `evaluate` is False)."""
-        parsed, _ = self.validate(definition)
-        self._check_user(user, parsed, edit=True)
+        parsed, _ = self.validate(definition, user=user, edit=True)
         with self.ws.session() as s:
             if s.scalar(select(Segment.id).where(Segment.name == parsed.name)) is not None:
                 raise Conflict(
