@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -169,18 +170,27 @@ def import_assignments(
         typer.Argument(
             metavar="FILE",
             help="CSV or Parquet with `arm` and customer_id, record_id, email, phone, user_id "
-            "or identifier.",
+            "or identifier (optional column assigned_at).",
         ),
     ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="DATETIME",
+            help="When the customers were assigned, for rows without assigned_at (default: now).",
+        ),
+    ] = None,
     workspace: WorkspaceOption = None,
     json: JsonOption = False,
 ) -> None:
     """Import assignments randomised elsewhere (an email tool's own hold-out).
 
-    Example: tandem campaign import-assignments spring-winback holdout.csv
+    Example: tandem campaign import-assignments spring-winback holdout.csv --at 2026-03-01
     """
+    when = _moment(at)
     with open_workspace(workspace) as ws, progress("importing", quiet=json):
-        summary = ws.campaigns.import_assignments(name, file)
+        summary = ws.campaigns.import_assignments(name, file, at=when)
     if json:
         print_json(summary.to_dict())
         return
@@ -218,6 +228,20 @@ def exposures(
         for arm, by_kind in per_arm.items():
             table.add_row(arm, *(f"{by_kind.get(k, 0):,}" for k in kinds))
         console.print(table)
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidValue(
+            f"`{text}` is not a date and time",
+            field="at",
+            detail="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _parse_edges(text: str | None) -> list[float] | None:
@@ -327,3 +351,8 @@ def _print_metrics(metrics: list[Any], *, sequential: bool) -> None:
         for note in x.notes:
             table.add_row(x.metric, "", "", "", "", "", "", note, "", "", "")
     console.print(table)
+
+
+from tandem.cli import campaign_analysis  # noqa: E402  (uplift, export-lift)
+
+campaign_analysis.register(app)
