@@ -280,12 +280,11 @@ _JSON_KINDS: Final[dict[str, TraitKind]] = {
 }
 
 
-def known(ws: Workspace) -> Known:
+def known(ws: Workspace, *, events: bool = True) -> Known:
     """What `ws` knows: profile columns and the keys of the profiles' `traits` JSON (with the
-    kinds of their values), and the names of track events."""
+    kinds of their values), and (unless `events` is False) the names of track events."""
     lake = ws.lake
     lake.raw(PROFILES)  # registers lake_profiles on this thread's connection
-    events = lake.raw(EVENTS)
     db = lake.con.con
     # A fixed query (no user text): each key of every profile's traits with its JSON type.
     rows = db.execute(
@@ -304,8 +303,11 @@ def known(ws: Workspace) -> Known:
         mapped = {_JSON_KINDS.get(k, "mixed") for k in found}
         traits[key] = mapped.pop() if len(mapped) == 1 else "mixed"
         json_traits.add(key)
-    tracks = events.filter(events.type == "track").select("event").distinct()
-    names = frozenset(str(n) for n in tracks.to_pyarrow().column(0).to_pylist() if n)
+    names: frozenset[str] = frozenset()
+    if events:
+        table = lake.raw(EVENTS)
+        tracks = table.filter(table.type == "track").select("event").distinct()
+        names = frozenset(str(n) for n in tracks.to_pyarrow().column(0).to_pylist() if n)
     return Known(traits, names, frozenset(json_traits))
 
 
@@ -947,7 +949,14 @@ class Segments:
         require_access(user, "edit", info.name, info.owners)
         parsed = parse_definition(info.definition)
         moment = _as_of(as_of)
-        members = compile_members(self.ws, parsed, as_of=moment, know=known(self.ws))
+        # Trait kinds matter to the compiled query only for `contains` on a golden trait (a
+        # list or text); reading them scans every profile's traits, so only then.
+        needs = any(
+            isinstance(c, TraitCondition) and c.op == "contains" and c.trait not in COLUMN_KINDS
+            for c in _leaves(parsed.where)
+        )
+        know = known(self.ws, events=False) if needs else None
+        members = compile_members(self.ws, parsed, as_of=moment, know=know)
         ids = members.to_pyarrow().column("customer_id")
         evaluated_at = utcnow()
         number = (info.latest.evaluation if info.latest else 0) + 1

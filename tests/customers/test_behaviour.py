@@ -1,0 +1,70 @@
+"""customer_events: every stored event with its customer, each message once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+from deltalake import write_deltalake
+
+from tandem.customers.behaviour import customer_events
+from tandem.workspace import Workspace
+from tests.customers.identity_helpers import send, track
+from tests.customers.profile_data import CUSTOMER_OF, build_lake
+
+
+def _store_copy(ws: Workspace, message_id: str, ingested: datetime, **changes: str) -> None:
+    """A physical copy of a stored message, as two processes storing it at once leave."""
+    raw = ws.lake.raw("events").to_pyarrow()
+    copy = raw.filter(pc.equal(raw["message_id"], message_id))
+    later = pa.array([ingested], copy.schema.field("ingested_at").type)
+    copy = copy.set_column(copy.schema.get_field_index("ingested_at"), "ingested_at", later)
+    for column, value in changes.items():
+        i = copy.schema.get_field_index(column)
+        copy = copy.set_column(i, column, pa.array([value], copy.schema.field(column).type))
+    write_deltalake(ws.lake.table("events"), copy, mode="append")
+
+
+def test_every_resolved_message_once_with_its_customer(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    build_lake(workspace, tmp_path)
+    send(workspace, "web", [track("hv-9")])  # stored after the resolution: no customer yet
+    table = customer_events(workspace.lake).to_pyarrow()
+    got = dict(zip(table["message_id"].to_pylist(), table["customer_id"].to_pylist(), strict=True))
+    assert got == CUSTOMER_OF
+    assert table.num_rows == 12
+    assert {"record_id", "event", "properties", "timestamp", "type"} <= set(table.column_names)
+    c1 = table.filter(pc.equal(table["message_id"], "c1"))
+    assert c1["record_id"].to_pylist() == ["C1"] and c1["source"].to_pylist() == ["crm"]
+
+
+def test_a_copy_counts_once_and_the_first_ingested_wins(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    build_lake(workspace, tmp_path)
+    # w4 is stored again later, with another event name: the first copy is the message
+    _store_copy(workspace, "w4", datetime(2030, 1, 1, tzinfo=UTC), event="Changed")
+    # w7 is stored again EARLIER than its stored copy (a clock or a race): that one wins
+    _store_copy(workspace, "w7", datetime(2000, 1, 1, tzinfo=UTC), event="Earlier")
+    assert workspace.lake.raw("events").count().to_pyarrow().as_py() == 14
+    events = customer_events(workspace.lake)
+    assert events.count().to_pyarrow().as_py() == 12
+    by_id = {r["message_id"]: r for r in events.to_pyarrow().to_pylist()}
+    assert by_id["w4"]["event"] == "Order Completed"
+    assert by_id["w7"]["event"] == "Earlier"
+    # a filter on the result sees the same single copy
+    orders = events.filter(events.event == "Order Completed")
+    counts = orders.group_by("customer_id").aggregate(n=orders.count()).to_pyarrow().to_pylist()
+    assert sorted((r["customer_id"], r["n"]) for r in counts) == [("cus_a", 3), ("cus_d", 2)]
+    # and agrees with the lake's own deduplicated view
+    assert (
+        events.count().to_pyarrow().as_py()
+        == workspace.lake.events()
+        .filter(workspace.lake.events().message_id.isin(list(CUSTOMER_OF)))
+        .count()
+        .to_pyarrow()
+        .as_py()
+    )
