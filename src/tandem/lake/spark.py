@@ -332,11 +332,6 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
             if isinstance(index, exp.Literal) and not index.is_string and int(index.this) == 0:
                 return exp.Null()
             return exp.Anonymous(this="try_element_at", expressions=[_sub(array), _sub(index)])
-    if isinstance(node, exp.First) and isinstance(node.this, exp.Order):
-        return _first_ordered(node.this)
-    if isinstance(node, exp.Literal) and node.is_string and _SPARK_UNESCAPED.search(node.this):
-        # sqlglot writes \v and \f, which Spark reads as the letters v and f
-        return _literal_with_controls(node.this)
         if name in ("list_position", "array_position", "list_indexof", "array_indexof"):
             # 1-based on both; DuckDB gives NULL when absent, Spark 0
             return exp.Nullif(
@@ -345,6 +340,11 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
                 ),
                 expression=exp.Literal.number(0),
             )
+    if isinstance(node, exp.First) and isinstance(node.this, exp.Order):
+        return _first_ordered(node.this)
+    if isinstance(node, exp.Literal) and node.is_string and _SPARK_UNESCAPED.search(node.this):
+        # sqlglot writes \v and \f, which Spark reads as the letters v and f
+        return _literal_with_controls(node.this)
     if isinstance(node, exp.DataType) and node.this in _UNSIGNED:
         # Spark has no unsigned integers: the signed type of the same width (DuckDB values
         # above its maximum are not supported; hash() is 63-bit here, see _hash63)
