@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -197,14 +197,25 @@ def rows_table(table: pa.Table, *, source: str) -> tuple[pa.Table, str]:
             column = column.cast(pa.string())
         return column
 
-    out = pa.table(
-        {
-            "_row": pa.array(range(1, table.num_rows + 1), pa.int64()),
-            "value": text(id_column),
-            "arm": text("arm"),
-        }
-    )
-    return out, id_column
+    columns = {
+        "_row": pa.array(range(1, table.num_rows + 1), pa.int64()),
+        "value": text(id_column),
+        "arm": text("arm"),
+    }
+    if "assigned_at" in names:
+        columns["assigned_at"] = text("assigned_at")
+    return pa.table(columns), id_column
+
+
+def _moment(value: str | None) -> datetime | str | None:
+    """An `assigned_at` cell: a UTC datetime, None when empty, or the text when not a time."""
+    if value is None or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _candidates(ws: Workspace, values: list[str], id_column: str) -> pa.Table:
@@ -282,10 +293,17 @@ def resolve_rows(
     id_column: str,
     arms: list[str],
     existing: pa.Table,
+    when: datetime,
 ) -> tuple[pa.Table, list[Rejection], int]:
-    """Decide every imported row: (new assignments: customer_id, arm, record_id), rejections
-    with reasons, the number of rows accepted (accepted + rejected = rows)."""
+    """Decide every imported row: (new assignments: customer_id, arm, record_id, assigned_at),
+    rejections with reasons, the number of rows accepted (accepted + rejected = rows). A row's
+    `assigned_at` (when the file has the column and the cell is set) wins over `when`."""
     values = rows["value"].to_pylist()
+    moments = (
+        [_moment(v) for v in rows["assigned_at"].to_pylist()]
+        if "assigned_at" in rows.column_names
+        else [None] * rows.num_rows
+    )
     wanted_arms = rows["arm"].to_pylist()
     cleaned = [v.strip() if isinstance(v, str) else None for v in values]
     distinct = sorted({v for v in cleaned if v})
@@ -304,11 +322,17 @@ def resolve_rows(
     have = dict(zip(existing["customer_id"].to_pylist(), existing["arm"].to_pylist(), strict=True))
     known_arms = set(arms)
     rejections: list[Rejection] = []
-    decided: list[tuple[int, str, str, str]] = []  # (row, value, customer, arm)
-    for row, value, arm in zip(rows["_row"].to_pylist(), cleaned, wanted_arms, strict=True):
+    decided: list[tuple[int, str, str, str, datetime]] = []  # row, value, customer, arm, at
+    rows_of = zip(rows["_row"].to_pylist(), cleaned, wanted_arms, moments, strict=True)
+    for row, value, arm, moment in rows_of:
         arm = arm.strip() if isinstance(arm, str) else arm
         if not value:
             rejections.append(Rejection(row, value, f"no {id_column}"))
+            continue
+        if isinstance(moment, str):
+            rejections.append(
+                Rejection(row, value, f"assigned_at `{moment}` is not a date and time")
+            )
             continue
         if arm not in known_arms:
             rejections.append(
@@ -329,13 +353,13 @@ def resolve_rows(
                 )
             )
             continue
-        decided.append((row, value, next(iter(customers)), arm))
+        decided.append((row, value, next(iter(customers)), arm, moment or when))
     arms_of: dict[str, set[str]] = {}
-    for _, _, cid, arm in decided:
+    for _, _, cid, arm, _ in decided:
         arms_of.setdefault(cid, set()).add(arm)
-    new: dict[str, tuple[str, str | None]] = {}
+    new: dict[str, tuple[str, str | None, datetime]] = {}
     accepted = 0
-    for row, value, cid, arm in decided:
+    for row, value, cid, arm, at in decided:
         if len(arms_of[cid]) > 1:
             rejections.append(
                 Rejection(
@@ -353,13 +377,14 @@ def resolve_rows(
             continue
         accepted += 1
         if cid not in have and cid not in new:
-            new[cid] = (arm, None if id_column == "customer_id" else value)
+            new[cid] = (arm, None if id_column == "customer_id" else value, at)
     rejections.sort(key=lambda r: r.row)
     table = pa.table(
         {
             "customer_id": pa.array(list(new), pa.string()),
-            "arm": pa.array([a for a, _ in new.values()], pa.string()),
-            "record_id": pa.array([r for _, r in new.values()], pa.string()),
+            "arm": pa.array([a for a, _, _ in new.values()], pa.string()),
+            "record_id": pa.array([r for _, r, _ in new.values()], pa.string()),
+            "assigned_at": pa.array([t for _, _, t in new.values()], pa.timestamp("us", "UTC")),
         }
     )
     return table, rejections, accepted

@@ -53,6 +53,8 @@ BOOL_COLUMNS: Final[tuple[str, ...]] = ("marketing_opt_in",)
 NONE_BUCKET: Final = "(none)"
 OTHER_BUCKET: Final = "(other)"
 ALL_BUCKET: Final = "all"
+MIN_BUCKET: Final = 30
+"""A `by` value with fewer customers goes to "(other)"; a smaller bucket is flagged small."""
 
 
 def _json_text() -> Any:
@@ -260,7 +262,7 @@ def bucketed(
     *,
     bins: int = 4,
     edges: Sequence[float] | None = None,
-    min_bucket: int = 30,
+    min_bucket: int = MIN_BUCKET,
 ) -> tuple[ir.Table, Buckets]:
     """`frame` with a `bucket` column from `trait`: numbers by quantile (`bins`) or by given
     `edges`; text by value, values with fewer than `min_bucket` customers merged into

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tandem.campaigns.metrics import ALL_BUCKET, Buckets
+from tandem.campaigns.metrics import ALL_BUCKET, MIN_BUCKET, Buckets
 from tandem.campaigns.stats import (
     ArmSummary,
     Comparison,
@@ -184,7 +184,7 @@ def build_results(
     sequential: bool,
     exposed_only: bool,
     alpha: float,
-    min_bucket: int = 30,
+    min_bucket: int = MIN_BUCKET,
 ) -> CampaignResults:
     shares = {a.name: a.share for a in d.arms}
     total_share = sum(shares.values())

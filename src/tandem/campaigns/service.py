@@ -387,7 +387,7 @@ class Campaigns:
         lake = self.ws.lake
         existing = m.assignments_of(lake, d.name).select("customer_id", "arm").to_pyarrow()
         new, rejections, accepted = assign_mod.resolve_rows(
-            self.ws, rows, id_column, [a.name for a in d.arms], existing
+            self.ws, rows, id_column, [a.name for a in d.arms], existing, when
         )
         if new.num_rows:
             data = pa.table(
@@ -395,7 +395,7 @@ class Campaigns:
                     "campaign": pa.array([d.name] * new.num_rows, pa.string()),
                     "customer_id": new["customer_id"],
                     "arm": new["arm"],
-                    "assigned_at": pa.array([when] * new.num_rows, pa.timestamp("us", "UTC")),
+                    "assigned_at": new["assigned_at"],
                     "origin": pa.array(["import"] * new.num_rows, pa.string()),
                     "record_id": new["record_id"],
                 }
@@ -557,6 +557,7 @@ class Campaigns:
             sequential=sequential,
             exposed_only=exposed_only,
             alpha=alpha,
+            min_bucket=int(bucketing.get("min_bucket", m.MIN_BUCKET)),
         )
 
 

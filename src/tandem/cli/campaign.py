@@ -269,6 +269,12 @@ def results(
         str | None,
         typer.Option("--edges", metavar="N,N,...", help="Bucket edges of a numeric --by trait."),
     ] = None,
+    min_bucket: Annotated[
+        int,
+        typer.Option(
+            "--min-bucket", help="Values of a text --by trait with fewer customers are merged."
+        ),
+    ] = 30,
     sequential: Annotated[
         bool,
         typer.Option("--sequential", help="Always-valid intervals (safe to look every day)."),
@@ -288,7 +294,7 @@ def results(
     """
     options: dict[str, Any] = {}
     if by is not None:
-        options = {"bins": bins, "edges": _parse_edges(edges)}
+        options = {"bins": bins, "edges": _parse_edges(edges), "min_bucket": min_bucket}
     with open_workspace(workspace) as ws, progress("computing results", quiet=json):
         result = ws.campaigns.results(
             name, by=by, sequential=sequential, exposed_only=exposed_only, **options

@@ -109,16 +109,16 @@ async def import_assignments(
     await run_in_threadpool(_editable, ws, user, name)
     kind = request.headers.get("content-type", "")
     if kind.startswith("multipart/form-data"):
-        form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidValue("send the assignments as a form field `file`", field="file")
-        suffix = Path(upload.filename or "").suffix.lower()
-        if suffix not in (".csv", ".parquet"):
-            raise InvalidValue(
-                f"the file `{upload.filename}` is neither .csv nor .parquet", field="file"
-            )
-        content = await upload.read()
+        async with request.form(max_part_size=MAX_UPLOAD_BYTES) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidValue("send the assignments as a form field `file`", field="file")
+            suffix = Path(upload.filename or "").suffix.lower()
+            if suffix not in (".csv", ".parquet"):
+                raise InvalidValue(
+                    f"the file `{upload.filename}` is neither .csv nor .parquet", field="file"
+                )
+            content = await upload.read()
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"assignments{suffix}"
             path.write_bytes(content)
@@ -192,8 +192,11 @@ def results(
     exposed_only: bool = False,
     bins: Annotated[int, Query(ge=2, le=20)] = 4,
     edges: Annotated[list[float] | None, Query(max_length=50)] = None,
+    min_bucket: Annotated[int, Query(ge=1, le=1_000_000)] = 30,
 ) -> dict[str, Any]:
-    options: dict[str, Any] = {"bins": bins, "edges": edges} if by is not None else {}
+    options: dict[str, Any] = {}
+    if by is not None:
+        options = {"bins": bins, "edges": edges, "min_bucket": min_bucket}
     return ws.campaigns.results(
         name, by=by, sequential=sequential, exposed_only=exposed_only, **options
     ).to_dict()
