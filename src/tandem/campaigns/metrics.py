@@ -78,15 +78,11 @@ def property_number(properties: ir.StringValue, name: str) -> ir.FloatingValue:
 
 
 def assignments_of(lake: Lake, campaign: str) -> ir.Table:
-    """The campaign's assignments: one row per customer (the first assignment, should a
-    customer be stored twice by two writers at once)."""
-    import ibis
-
+    """The campaign's assignments, one row per customer: `assign` and `import_assignments`
+    write only customers not assigned yet, and hold the lake's lock while they read what is
+    there and write (tandem.lake.locks), so two writers cannot both add a customer."""
     raw = lake.raw(ASSIGNMENTS)
-    rows = raw.filter(raw.campaign == campaign)
-    window = ibis.window(group_by=rows.customer_id, order_by=[rows.assigned_at, rows.arm])
-    ranked = rows.mutate(_copy=ibis.row_number().over(window))
-    return ranked.filter(ranked._copy == 0).drop("_copy")
+    return raw.filter(raw.campaign == campaign)
 
 
 def exposed_customers(lake: Lake, campaign: str) -> ir.Table:
