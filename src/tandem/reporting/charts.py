@@ -358,3 +358,42 @@ def _kpi_chart(key: str, title: str) -> str:
         )
     )
     return _to_json(fig)
+
+
+def lift_chart(rows: Sequence[dict[str, Any]], title: str = "Lift against control") -> str:
+    """Lifts with their intervals; rows: `label`, `lift`, `low`, `high` (fractions: 0.1 is
+    +10%), `significant`. A bar per row with its interval as an error bar, around 0."""
+    key = json.dumps(list(rows), sort_keys=True, default=str)
+    return _lift_chart(key, title)
+
+
+@lru_cache(maxsize=64)
+def _lift_chart(key: str, title: str) -> str:
+    rows: list[dict[str, Any]] = json.loads(key)
+    lift = [100 * float(r["lift"]) for r in rows]
+    fig = go.Figure(
+        go.Bar(
+            x=[_wrap(str(r["label"]), 20) for r in rows],
+            y=lift,
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [100 * float(r["high"]) - v for r, v in zip(rows, lift, strict=True)],
+                "arrayminus": [v - 100 * float(r["low"]) for r, v in zip(rows, lift, strict=True)],
+            },
+            marker={
+                "color": [
+                    COLOURS["company"] if r["significant"] else COLOURS["survey"] for r in rows
+                ]
+            },
+            hovertemplate="%{x}: %{y:+.1f}%<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        _layout(
+            title,
+            yaxis={"title": {"text": "% lift against control"}, "zeroline": True},
+            showlegend=False,
+        )
+    )
+    return _to_json(fig)
