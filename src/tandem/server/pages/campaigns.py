@@ -1,4 +1,5 @@
-"""Campaigns: the list of campaigns (an explained empty state until issue 5 lands)."""
+"""Campaigns: every campaign with its owners, target, arms, status and results (lift per metric
+with its interval, and a chart)."""
 
 from __future__ import annotations
 
