@@ -122,7 +122,7 @@ WHERE p.orders >= 1 AND p.recency_days > 30
 
 
 def _batches(con: duckdb.DuckDBPyConnection, sql: str, schema: pa.Schema) -> pa.RecordBatchReader:
-    reader = con.execute(sql).to_arrow_reader(1_000_000)
+    reader = con.sql(sql).to_arrow_reader(1_000_000)
     assert reader is not None
 
     def cast() -> Iterator[pa.RecordBatch]:
@@ -280,12 +280,14 @@ def main() -> None:
                 return int(table.num_rows)
 
             def hand(dedupe: bool) -> Callable[[], int]:
-                sql = HAND_SQL.format(events="first_copies" if dedupe else "scoped")
+                sql = HAND_SQL.format(events="first_copies" if dedupe else "scoped").replace(
+                    "$as_of", f"TIMESTAMPTZ '{AS_OF.isoformat()}'"
+                )
 
                 def run() -> int:
                     for name in (EVENTS, IDENTITIES, PROFILES):
                         lake.raw(name)  # the same registered, refreshed tables as Tandem reads
-                    table = lake.con.con.execute(sql, {"as_of": AS_OF}).to_arrow_table()
+                    table = lake.con.con.sql(sql).to_arrow_table()
                     rows: int = table.num_rows
                     return rows
 

@@ -30,7 +30,7 @@ from deltalake import write_deltalake
 
 from tandem.collaboration.kpis import check_readable, parse_measure
 from tandem.customers.ingest import ingest_file
-from tandem.customers.profiles import build_profiles
+from tandem.customers.profiles import NotResolved, build_profiles
 from tandem.customers.segments import compile_members, read_definition
 from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tandem.lake.derived import replace_table
@@ -443,3 +443,10 @@ def test_profile_data_is_as_the_docstring_says(ws: Workspace) -> None:
         "cus_d": (2, 510.0, 61),
     }
     assert profile_data.NOW == NOW
+
+
+def test_nothing_resolved_yet(make_workspace: Any) -> None:
+    empty = make_workspace("empty")
+    with pytest.raises(NotResolved, match="there are no customers yet"):
+        empty.segments.preview(definition({"event": "Order Completed"}))
+    assert empty.segments.list() == []

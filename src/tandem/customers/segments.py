@@ -62,7 +62,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tandem.customers.behaviour import customer_events
-from tandem.customers.profiles import FIELDS
+from tandem.customers.profiles import FIELDS, NotResolved, resolved
 from tandem.db.models import Function, Segment, SegmentEvaluationRow, SegmentOwner, utcnow
 from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem
 from tandem.lake.schema import EVENTS, PROFILES, PROFILES_SCHEMA, SCHEMAS, SEGMENT_MEMBERSHIPS
@@ -830,6 +830,9 @@ def require_access(user: User | None, action: str, name: str, owners: Sequence[s
 
 Definition = Mapping[str, Any] | SegmentDefinition | DefinitionFile
 """What create/preview take: data (a request body), a parsed definition, or a file read."""
+_WRITE_LOCK: Final = threading.Lock()
+"""One writer at a time through the lake's shared `segment_memberships` handle (the server's
+threads); other processes are ordered by Delta's optimistic concurrency."""
 
 
 class Segments:
@@ -858,6 +861,11 @@ class Segments:
         else:
             parsed = parse_definition(definition, source=source)
         self._check_user(user, parsed, edit=edit)
+        if not resolved(self.ws.lake):
+            raise NotResolved(
+                "there are no customers yet: segments choose among resolved profiles",
+                detail="run `tandem resolve` to build them",
+            )
         know = known(self.ws)
         check_definition(parsed, know, source=source, doc=doc)
         return parsed, know
@@ -928,11 +936,12 @@ class Segments:
         the number of membership rows deleted."""
         info = self.get(name, history=False)
         require_access(user, "edit", info.name, info.owners)
-        table = self.ws.lake.table(SEGMENT_MEMBERSHIPS)
         try:
             # The name is a validated slug (NAME_PATTERN): safe inside the Delta predicate.
             assert NAME_PATTERN.fullmatch(info.name)
-            metrics = table.delete(predicate=f"segment = '{info.name}'")
+            with _WRITE_LOCK:
+                table = self.ws.lake.table(SEGMENT_MEMBERSHIPS)
+                metrics = table.delete(predicate=f"segment = '{info.name}'")
         except DeltaError as exc:
             raise LakeFailure(f"could not delete the members of segment {name}: {exc}") from None
         with self.ws.session() as s:
@@ -997,7 +1006,8 @@ class Segments:
         if not n:
             return  # an empty evaluation is recorded in the metadata only
         try:
-            write_deltalake(self.ws.lake.table(SEGMENT_MEMBERSHIPS), data, mode="append")
+            with _WRITE_LOCK:
+                write_deltalake(self.ws.lake.table(SEGMENT_MEMBERSHIPS), data, mode="append")
         except (DeltaError, OSError) as exc:
             raise LakeFailure(f"could not write the members of segment {name}: {exc}") from None
 
