@@ -56,7 +56,21 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "records",
     "marketing_opt_in",
 )
-"""Profile columns used as features by default (numeric; the opt-in flag as 0/1)."""
+"""Numeric profile columns that may be chosen as features (the opt-in flag as 0/1). None is
+used by default: profiles are rebuilt at every resolve, so after a campaign their behaviour
+columns include what the campaign caused (orders, revenue, recency), and a model fed with them
+would learn the outcome instead of who responds."""
+BEHAVIOUR_DAYS = 365
+"""Behaviour features look this far back from each customer's assignment."""
+BEHAVIOUR_FEATURES = (
+    "events_before",
+    "days_since_last_event",
+    "metric_events_before",
+    "days_since_last_metric_event",
+)
+"""Per customer, from the events before their assignment only (within `BEHAVIOUR_DAYS`): all
+events, days since the last one, the metric's event and days since its last occurrence; for a
+sum metric also the sum of its property (`metric_sum_before`)."""
 DEFAULT_MAX_ROWS = 200_000
 MAX_LEVELS = 20
 """A categorical trait keeps its most frequent levels; the rest become one `other` level."""
@@ -507,6 +521,35 @@ def _numeric(profiles: ir.Table, name: str) -> ir.Value:
     return column.cast("float64")
 
 
+def _behaviour_before(ws: Workspace, outcomes: ir.Table, event: str, prop: str | None) -> ir.Table:
+    """Per assigned customer (`_bcid`), aggregates of their events in the `BEHAVIOUR_DAYS`
+    before their own assignment: nothing after it can leak into the features."""
+    import ibis
+
+    from tandem.campaigns.metrics import property_number
+    from tandem.customers.behaviour import customer_events
+
+    events = customer_events(ws.lake)
+    keys = outcomes.select(_bcid=outcomes.customer_id, _at=outcomes.assigned_at)
+    j = keys.join(events, keys._bcid == events.customer_id)
+    j = j.filter(
+        (j.timestamp < j._at) & (j.timestamp >= j._at - ibis.interval(days=BEHAVIOUR_DAYS))
+    )
+    is_metric = j.event == event
+    seconds = (j._at.epoch_seconds() - j.timestamp.epoch_seconds()).cast("float64")
+    aggregates: dict[str, Any] = {
+        "events_before": j.count().cast("float64"),
+        "days_since_last_event": seconds.min() / 86400.0,
+        "metric_events_before": ibis.ifelse(is_metric, 1, 0).sum().cast("float64"),
+        "days_since_last_metric_event": ibis.ifelse(is_metric, seconds, ibis.null("float64")).min()
+        / 86400.0,
+    }
+    if prop is not None:
+        amount = property_number(j.properties, prop).fill_null(0.0)
+        aggregates["metric_sum_before"] = ibis.ifelse(is_metric, amount, 0.0).sum()
+    return j.group_by("_bcid").aggregate(**aggregates)
+
+
 def campaign_uplift(
     ws: Workspace,
     campaign: str,
@@ -514,22 +557,31 @@ def campaign_uplift(
     *,
     arm: str | None = None,
     learner: str = "x",
-    numeric: Sequence[str] | None = None,
+    behaviour: bool = True,
+    numeric: Sequence[str] = (),
     traits: Sequence[str] = (),
     max_rows: int = DEFAULT_MAX_ROWS,
     folds: int = 5,
     seed: int = 0,
 ) -> UpliftResult:
     """Fit `learner` on a campaign's per-customer outcomes of `metric` (treatment `arm` against
-    control) with profile features, and evaluate its cross-fitted scores."""
+    control) and evaluate its cross-fitted scores. Features: with `behaviour`, what each
+    customer did before their assignment (`BEHAVIOUR_FEATURES`, computed in the engine), the
+    metric's covariate when it has one, numeric profile columns `numeric`, and `traits` (profile
+    columns or golden traits; text ones one-hot encoded)."""
     if learner not in LEARNERS:
         raise InvalidValue(
             f"unknown learner {learner!r}; choose one of: {', '.join(LEARNERS)}", field="learner"
         )
     if max_rows < 20:
         raise InvalidValue("--max-rows must be at least 20", field="max_rows")
-    numeric = list(dict.fromkeys(NUMERIC_FEATURES if numeric is None else numeric))
+    numeric = list(dict.fromkeys(numeric))
     traits = list(dict.fromkeys(traits))
+    if not (behaviour or numeric or traits):
+        raise InvalidValue(
+            "the uplift model needs features: keep the behaviour features or name traits",
+            field="traits",
+        )
     treatment_arm, control_arm = _arms(ws, campaign, arm)
     outcomes = ws.campaigns.outcomes(campaign, metric)
     outcomes = outcomes.filter(outcomes.arm.isin([treatment_arm, control_arm]))
@@ -544,6 +596,19 @@ def campaign_uplift(
         outcomes = _sample(outcomes, max_rows, seed)
     features, numeric_columns, categorical_columns = _profile_features(ws, numeric, traits)
     features = features.rename(_pcid="customer_id")
+    if behaviour:
+        spec = ws.campaigns.definition(campaign).metric(metric)
+        before = _behaviour_before(ws, outcomes, spec.event, spec.property)
+        outcomes = outcomes.left_join(before, outcomes.customer_id == before._bcid).drop("_bcid")
+        # no event before the assignment: counts and sums 0, "days since" missing
+        outcomes = outcomes.mutate(
+            **{
+                c: outcomes[c].fill_null(0.0)
+                for c in ("events_before", "metric_events_before", "metric_sum_before")
+                if c in outcomes.columns
+            }
+        )
+        numeric_columns = [c for c in before.columns if c != "_bcid"] + numeric_columns
     joined = outcomes.left_join(features, outcomes.customer_id == features._pcid)
     selected = joined.select(
         "customer_id",

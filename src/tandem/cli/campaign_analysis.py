@@ -41,14 +41,15 @@ def uplift(
         typer.Option(
             "--trait",
             help="A profile column or golden trait to add as a feature (repeatable); text "
-            "traits are one-hot encoded, numbers used as they are.",
+            "traits are one-hot encoded, numbers used as they are. Behaviour before each "
+            "customer's assignment is always a feature (unless --only-traits).",
         ),
     ] = None,
-    no_profile_features: Annotated[
+    only_traits: Annotated[
         bool,
         typer.Option(
             "--only-traits",
-            help="Use only the --trait features, not the profile's numeric columns.",
+            help="Use only the --trait features, not the behaviour before assignment.",
         ),
     ] = False,
     folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-fitting folds.")] = 5,
@@ -81,7 +82,7 @@ def uplift(
             metric,
             arm=arm,
             learner=learner,
-            numeric=[] if no_profile_features else None,
+            behaviour=not only_traits,
             traits=trait or [],
             max_rows=max_rows,
             folds=folds,
