@@ -81,7 +81,7 @@ def test_results_by_trait_repeat_the_statistics_per_bucket(
         {"arm": "offer", "n": 1, "mean": 50.0},
     ]
     assert gold.comparisons == {} and "too few customers" in gold.notes[0]
-    assert buckets["gold"].n == 3 and buckets["gold"].small is True
+    assert buckets["gold"].n == 3 and buckets["gold"].small is False  # min_bucket=1
     assert results.by is not None and results.by.trait == "tier"
 
 

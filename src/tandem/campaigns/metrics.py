@@ -187,11 +187,27 @@ def outcome_frame(
         timestamp=events.timestamp,
         properties=events.properties,
     )
+    # one aggregate per distinct (event, window, property): a conversion and a count of the
+    # same event and window share their count
     aggregates: dict[str, ir.Value] = {}
+    shared: dict[tuple[Any, ...], str] = {}
+    alias: dict[str, str] = {}
+
+    def add(metric: MetricSpec, i: int, pre_days: int | None) -> None:
+        ((name, value),) = _metric_columns(j, metric, i, pre_days=pre_days).items()
+        key = (
+            metric.event,
+            metric.property if metric.kind == "sum" else None,
+            metric.window_days if pre_days is None else -pre_days,
+        )
+        alias[name] = shared.setdefault(key, name)
+        if alias[name] == name:
+            aggregates[name] = value
+
     for i, m in enumerate(metrics):
-        aggregates.update(_metric_columns(j, m, i))
+        add(m, i, None)
         if m.covariate is not None and m.covariate.pre_period_days is not None:
-            aggregates.update(_metric_columns(j, m, i, pre_days=m.covariate.pre_period_days))
+            add(m, i, m.covariate.pre_period_days)
     per_customer = j.group_by(_agg_cid=j.customer_id).aggregate(**aggregates)
     frame = assigned.left_join(per_customer, assigned.customer_id == per_customer._agg_cid).drop(
         "_agg_cid"
@@ -199,10 +215,10 @@ def outcome_frame(
     columns: dict[str, ir.Value] = {}
     traits: dict[str, str] = {}
     for i, m in enumerate(metrics):
-        columns[f"v{i}"] = _finish(frame[f"_v{i}"], m)
+        columns[f"v{i}"] = _finish(frame[alias[f"_v{i}"]], m)
         c = m.covariate
         if c is not None and c.pre_period_days is not None:
-            columns[f"c{i}"] = _finish(frame[f"_p{i}"], m)
+            columns[f"c{i}"] = _finish(frame[alias[f"_p{i}"]], m)
         elif c is not None and c.trait is not None:
             traits[f"c{i}"] = c.trait
             columns[f"c{i}"] = ibis.null("float64")  # filled below

@@ -537,14 +537,20 @@ class Campaigns:
         from tandem.campaigns.results import build_results
 
         d = self.definition(name)
-        counts = self.assignment_counts(d)
+        overall, _ = self._sums(d, d.metrics, by=None, exposed_only=exposed_only)
+        if exposed_only:
+            counts = self.assignment_counts(d)
+        else:  # the sums' n per arm are the assignment counts: no second pass
+            first = overall[d.metrics[0].name]
+            counts = {
+                a.name: s.n if (s := first.get((a.name, m.ALL_BUCKET))) else 0 for a in d.arms
+            }
         if sum(counts.values()) == 0:
             raise NotFound(
                 f"campaign {d.name} has no assignments yet",
                 field="name",
                 detail=f"run `tandem campaign assign {d.name}` or import-assignments first",
             )
-        overall, _ = self._sums(d, d.metrics, by=None, exposed_only=exposed_only)
         split = None
         if by is not None:
             split = self._sums(d, d.metrics, by=by, exposed_only=exposed_only, **bucketing)

@@ -1,0 +1,283 @@
+"""What a campaign's results cost: `ws.campaigns.results` against the bare DuckDB GROUP BY that
+computes the same sums.
+
+Target (issue 5): results for a campaign over 10,000,000 customers with 3 metrics in under 10 s
+on 2 cores, and within 1.5x the time of the bare DuckDB GROUP BY that computes the same sums.
+
+Generates (seeded, in DuckDB, no Python loop over rows) a workspace whose lake holds:
+- `assignments`: N customers of campaign `bench`, 50/50 control/offer, assigned at T;
+- `events` (source `web`): about `--events-per-customer` track events per customer, 80% `Order
+  Completed` with a `revenue` property, the rest `Product Viewed`, spread over T - 30 days to
+  T + 30 days (offer customers order a little more often);
+- `identities`: the customer of every event;
+- `profiles`: one bare row per customer (the campaign's target segment needs profiles).
+The campaign has 3 metrics: conversion (Order Completed in 14 days), count (with a 28-day
+pre-period covariate, CUPED) and sum of revenue.
+
+Times, each the best of `--repeat` runs after one warm-up:
+- `tandem`: `ws.campaigns.results("bench")`, as `tandem campaign results` runs it (the engine
+  computes every metric's per-arm sums in one pass; SRM and statistics in Python);
+- `bare`: hand-written DuckDB SQL over the same Delta tables' Parquet files (Arrow datasets, as
+  the lake reads them): events ⋈ identities ⋈ assignments, one GROUP BY customer, one GROUP BY
+  arm, the same sums. It skips what Tandem adds (deduplicating a message stored twice, Ibis
+  compiling the query, the assignment counts and exposures for the SRM check and the report).
+The JSON says whether both found the same sums. The machine may be shared: `load_average` before
+and after is reported; compare `tandem` with `bare`, measured at the same moment.
+
+Prints JSON. Usage: uv run python benchmarks/campaign_results.py [--customers N]
+[--events-per-customer E] [--seed S] [--repeat R] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+from deltalake import write_deltalake
+
+from tandem import Workspace
+from tandem.lake.schema import (
+    ASSIGNMENTS,
+    ASSIGNMENTS_SCHEMA,
+    EVENTS,
+    EVENTS_SCHEMA,
+    IDENTITIES,
+    IDENTITIES_SCHEMA,
+    PROFILES,
+    PROFILES_SCHEMA,
+)
+
+T = datetime(2026, 3, 1, tzinfo=UTC)
+CAMPAIGN = "bench"
+BATCH = 1_000_000
+
+
+def _write(ws: Workspace, name: str, schema: pa.Schema, reader: duckdb.DuckDBPyRelation) -> None:
+    batches = reader.to_arrow_reader(BATCH)
+
+    def cast() -> Any:
+        for batch in batches:
+            yield pa.Table.from_batches([batch]).select(schema.names).cast(schema).to_batches()[0]
+
+    data = pa.RecordBatchReader.from_batches(schema, cast())
+    write_deltalake(ws.lake.table(name), data, mode="append")
+
+
+def generate(ws: Workspace, customers: int, per_customer: int, seed: int) -> dict[str, int]:
+    """Write the assignments, events and identities tables; returns their row counts."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    params = {"n": customers, "seed": seed, "t": T, "per": per_customer}
+    assignments = con.sql(
+        """
+        SELECT 'bench' AS campaign, 'cus_' || i AS customer_id,
+               CASE WHEN hash(i, $seed) % 2 = 0 THEN 'control' ELSE 'offer' END AS arm,
+               $t::TIMESTAMPTZ AS assigned_at, 'hash' AS origin, NULL::VARCHAR AS record_id
+        FROM range($n) r(i)
+        """,
+        params={"n": customers, "seed": seed, "t": T},
+    )
+    _write(ws, ASSIGNMENTS, ASSIGNMENTS_SCHEMA, assignments)
+    events_sql = """
+        SELECT j, j // $per AS c,
+               hash(j // $per, $seed) % 2 = 1 AS offer,
+               (hash(j, $seed, 1) % 100)::INT AS r_event,
+               (hash(j, $seed, 2) % (60 * 24))::INT AS r_minutes,
+               (hash(j, $seed, 3) % 200)::INT AS revenue
+        FROM range($n * $per) r(j)
+    """
+    events = con.sql(
+        f"""
+        SELECT 'web' AS source, 'm' || j AS message_id, 'track' AS type,
+               'u' || c AS user_id, NULL::VARCHAR AS anonymous_id,
+               CASE WHEN r_event < CASE WHEN offer THEN 85 ELSE 80 END
+                    THEN 'Order Completed' ELSE 'Product Viewed' END AS event,
+               NULL::VARCHAR AS name, NULL::VARCHAR AS group_id, NULL::VARCHAR AS previous_id,
+               NULL::VARCHAR AS traits,
+               '{{"revenue": ' || revenue || '}}' AS properties, NULL::VARCHAR AS context,
+               $t::TIMESTAMPTZ + to_minutes(r_minutes * 60 - 30 * 24 * 60) AS timestamp,
+               NULL::TIMESTAMPTZ AS original_timestamp, NULL::TIMESTAMPTZ AS sent_at,
+               $t::TIMESTAMPTZ AS received_at, $t::TIMESTAMPTZ AS ingested_at
+        FROM ({events_sql})
+        """,
+        params=params,
+    )
+    _write(ws, EVENTS, EVENTS_SCHEMA, events)
+    identities = con.sql(
+        """
+        SELECT 'web' AS source, 'm' || j AS message_id, 'm' || j AS record_id,
+               'cus_' || (j // $per) AS customer_id
+        FROM range($n * $per) r(j)
+        """,
+        params={"n": customers, "per": per_customer},
+    )
+    _write(ws, IDENTITIES, IDENTITIES_SCHEMA, identities)
+    # minimal profiles (ids and zero counts), so the target segment can be defined
+    columns = ", ".join(
+        f"'cus_' || i AS {f.name}"
+        if f.name == "customer_id"
+        else f"$t::TIMESTAMPTZ AS {f.name}"
+        if f.name == "updated_at"
+        else f"0 AS {f.name}"
+        if not f.nullable
+        else f"NULL AS {f.name}"
+        for f in PROFILES_SCHEMA
+    )
+    profiles = con.sql(f"SELECT {columns} FROM range($n) r(i)", params={"n": customers, "t": T})
+    _write(ws, PROFILES, PROFILES_SCHEMA, profiles)
+    con.close()
+    return {"assignments": customers, "events": customers * per_customer}
+
+
+DEFINITION = {
+    "name": CAMPAIGN,
+    "channel": "email",
+    "owners": ["marketing", "it"],
+    "segment": "everyone",
+    "start": "2026-03-01T00:00:00Z",
+    "end": "2026-03-31T00:00:00Z",
+    "arms": [{"name": "control", "share": 0.5, "control": True}, {"name": "offer", "share": 0.5}],
+    "metrics": [
+        {"name": "purchased", "kind": "conversion", "event": "Order Completed"},
+        {
+            "name": "orders",
+            "kind": "count",
+            "event": "Order Completed",
+            "covariate": {"pre_period_days": 28},
+        },
+        {"name": "revenue", "kind": "sum", "event": "Order Completed", "property": "revenue"},
+    ],
+}
+
+BARE = """
+WITH a AS (
+    SELECT customer_id, arm, assigned_at FROM assignments WHERE campaign = 'bench'
+), e AS (
+    SELECT i.customer_id, e.timestamp, e.properties
+    FROM events e JOIN identities i ON i.source = e.source AND i.message_id = e.message_id
+    WHERE e.event = 'Order Completed'
+), per AS (
+    SELECT a.customer_id,
+           count(*) FILTER (WHERE e.timestamp >= a.assigned_at
+                            AND e.timestamp < a.assigned_at + INTERVAL 14 DAY) AS orders,
+           count(*) FILTER (WHERE e.timestamp >= a.assigned_at - INTERVAL 28 DAY
+                            AND e.timestamp < a.assigned_at) AS pre,
+           sum(coalesce(TRY_CAST(json_extract_string(e.properties, '$.revenue') AS DOUBLE), 0))
+               FILTER (WHERE e.timestamp >= a.assigned_at
+                       AND e.timestamp < a.assigned_at + INTERVAL 14 DAY) AS revenue
+    FROM a JOIN e ON e.customer_id = a.customer_id
+    GROUP BY a.customer_id
+), v AS (
+    SELECT a.arm,
+           CASE WHEN coalesce(p.orders, 0) > 0 THEN 1.0 ELSE 0.0 END AS conv,
+           coalesce(p.orders, 0)::DOUBLE AS orders,
+           coalesce(p.pre, 0)::DOUBLE AS pre,
+           coalesce(p.revenue, 0)::DOUBLE AS revenue
+    FROM a LEFT JOIN per p ON p.customer_id = a.customer_id
+)
+SELECT arm, count(*) AS n,
+       sum(conv) AS s0, sum(conv * conv) AS ss0,
+       sum(orders) AS s1, sum(orders * orders) AS ss1,
+       sum(pre) AS cs1, sum(pre * pre) AS css1, sum(orders * pre) AS x1,
+       sum(revenue) AS s2, sum(revenue * revenue) AS ss2
+FROM v GROUP BY arm ORDER BY arm
+"""
+
+
+def bare(ws: Workspace) -> tuple[float, list[dict[str, Any]]]:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for name in (ASSIGNMENTS, EVENTS, IDENTITIES):
+        con.register(name, ws.lake.table(name).to_pyarrow_dataset())
+    started = time.perf_counter()
+    rows = con.sql(BARE).to_arrow_table().to_pylist()
+    seconds = time.perf_counter() - started
+    con.close()
+    return seconds, rows
+
+
+def tandem(ws: Workspace) -> tuple[float, Any]:
+    started = time.perf_counter()
+    results = ws.campaigns.results(CAMPAIGN)
+    return time.perf_counter() - started, results
+
+
+def _same(results: Any, rows: list[dict[str, Any]]) -> bool:
+    """Whether Tandem's per-arm means match the bare query's sums."""
+    for row in rows:
+        for name, key in (("purchased", "s0"), ("orders", "s1"), ("revenue", "s2")):
+            arm = next(a for a in results.metric(name).arms if a.arm == row["arm"])
+            if arm.n != row["n"] or not math.isclose(arm.mean, row[key] / row["n"], rel_tol=1e-9):
+                return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=10_000_000)
+    parser.add_argument("--events-per-customer", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=None, help="keep the workspace here")
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.dir or Path(tmp) / "ws"
+        ws = Workspace.init(root, company="Bench Retail")
+        try:
+            started = time.perf_counter()
+            rows = generate(ws, args.customers, args.events_per_customer, args.seed)
+            generated = time.perf_counter() - started
+            ws.segments.create(
+                {
+                    "name": "everyone",
+                    "owners": ["marketing"],
+                    "where": {"trait": "orders", "op": ">=", "value": 0},
+                }
+            )
+            ws.campaigns.create(DEFINITION)
+            tandem(ws)  # warm-up: file metadata, the first compile
+            bare(ws)
+            tandem_runs = [tandem(ws) for _ in range(args.repeat)]
+            bare_runs = [bare(ws) for _ in range(args.repeat)]
+            best_tandem = min(s for s, _ in tandem_runs)
+            best_bare = min(s for s, _ in bare_runs)
+            same = _same(tandem_runs[0][1], bare_runs[0][1])
+        finally:
+            ws.close()
+    print(
+        json.dumps(
+            {
+                "benchmark": "campaign_results",
+                "customers": args.customers,
+                "events": rows["events"],
+                "metrics": 3,
+                "generate_seconds": round(generated, 2),
+                "tandem_seconds": round(best_tandem, 3),
+                "bare_duckdb_seconds": round(best_bare, 3),
+                "ratio": round(best_tandem / best_bare, 3),
+                "target": {"seconds": 10.0, "ratio": 1.5},
+                "same_sums": same,
+                "runs": {
+                    "tandem": [round(s, 3) for s, _ in tandem_runs],
+                    "bare": [round(s, 3) for s, _ in bare_runs],
+                },
+                "cpu_count": os.cpu_count(),
+                "load_average": {"before": load_before, "after": os.getloadavg()},
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
