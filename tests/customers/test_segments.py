@@ -391,6 +391,14 @@ STRUCTURE_CASES: list[tuple[dict[str, Any], str | None, str]] = [
          "or digit, at most 64 characters (got 'Bad Name!')"),
         ({"name": "x", "where": {"event": "Order Completed"}}, None,
          "missing required field `owners`"),
+        (definition({"trait": "orders", "op": ">", "value": 2**70}), "where.value",
+         "a whole number must lie within ±9,223,372,036,854,775,807"),
+        (definition({"trait": "revenue", "op": ">", "value": float("inf")}), "where.value",
+         "a number must be finite"),
+        (definition({"trait": "city", "op": "=", "value": {"a": 1}}), "where.value",
+         "a value is text, a number or true/false (got dict)"),
+        (definition({"trait": "city", "op": "in", "value": []}), "where.value",
+         "a list of values holds 1 to 1000 values"),
 ]  # fmt: skip
 
 
@@ -428,6 +436,12 @@ def test_a_yaml_file_reports_lines(ws: Workspace, tmp_path: Path) -> None:
     (problem,) = info.value.problems
     assert (problem.field, problem.line) == ("where.all[1].not.event", 6)
     assert str(path) in info.value.message
+    # an unquoted YAML date is a date for a time trait
+    path.write_text(
+        "name: recent\nowners: [marketing]\n"
+        "where: {trait: last_order_at, op: '>=', value: 2026-05-01}\n"
+    )
+    assert ws.segments.preview(read_definition(path)) == 2  # cus_a (06-01), cus_d (05-01)
     path.write_text("name: lapsed\nowners: [marketing]\nwhere:\n  trait: orders\n  op: '=>'\n")
     with pytest.raises(InvalidInput) as bad:
         read_definition(path)

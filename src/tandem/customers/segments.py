@@ -32,12 +32,13 @@ from __future__ import annotations
 import builtins
 import difflib
 import json
+import math
 import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
@@ -49,8 +50,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    StrictBool,
-    StrictFloat,
+    PlainValidator,
     StrictInt,
     StrictStr,
     Tag,
@@ -87,8 +87,40 @@ MAX_LIST: Final = 1000
 MAX_TEXT: Final = 500
 
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "in", "contains", "exists"]
-Scalar = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=MAX_TEXT)]
-Value = Scalar | Annotated[list[Scalar], Field(min_length=1, max_length=MAX_LIST)] | None
+
+
+def _scalar(value: Any) -> bool | int | float | str:
+    """One value of a condition: text, a number or true/false (one message when not)."""
+    if isinstance(value, bool | str):
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ValueError(f"a text value has at most {MAX_TEXT} characters")
+        return value
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError("a whole number must lie within ±9,223,372,036,854,775,807")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("a number must be finite")
+        return value
+    raise ValueError(f"a value is text, a number or true/false (got {type(value).__name__})")
+
+
+Scalar = Annotated[bool | int | float | str, PlainValidator(_scalar)]
+
+
+def _value(value: Any) -> Any:
+    """A condition's value: one scalar, or a list of 1 to MAX_LIST of them (for `in`)."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        if not 1 <= len(value) <= MAX_LIST:
+            raise ValueError(f"a list of values holds 1 to {MAX_LIST} values")
+        return [_scalar(v) for v in value]
+    return _scalar(value)
+
+
+Value = Annotated[Scalar | list[Scalar] | None, PlainValidator(_value)]
 Name = Annotated[StrictStr, Field(min_length=1, max_length=MAX_TEXT)]
 
 # -- the definition ---------------------------------------------------------------------------
@@ -96,6 +128,17 @@ Name = Annotated[StrictStr, Field(min_length=1, max_length=MAX_TEXT)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _iso_times(data: Any) -> Any:
+    """YAML reads an unquoted 2026-01-31 as a date: a condition's value takes it as ISO text."""
+    if isinstance(data, dict) and "value" in data:
+        value = data["value"]
+        if isinstance(value, date):
+            data = {**data, "value": value.isoformat()}
+        elif isinstance(value, list):
+            data = {**data, "value": [v.isoformat() if isinstance(v, date) else v for v in value]}
+    return data
 
 
 def _check_op_value(op: str, value: Any) -> None:
@@ -118,6 +161,11 @@ class TraitCondition(_Strict):
     op: Op
     value: Value = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _dates(cls, data: Any) -> Any:
+        return _iso_times(data)
+
     @model_validator(mode="after")
     def _value_fits_op(self) -> TraitCondition:
         _check_op_value(self.op, self.value)
@@ -130,6 +178,11 @@ class PropertyFilter(_Strict):
     property: Name
     op: Op
     value: Value = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dates(cls, data: Any) -> Any:
+        return _iso_times(data)
 
     @model_validator(mode="after")
     def _value_fits_op(self) -> PropertyFilter:
