@@ -29,11 +29,13 @@ import pytest
 from deltalake import write_deltalake
 
 from tandem.collaboration.kpis import check_readable, parse_measure
+from tandem.customers.forget import forget, plan_forget
 from tandem.customers.ingest import ingest_file
 from tandem.customers.profiles import NotResolved, build_profiles
 from tandem.customers.segments import compile_members, read_definition
 from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tandem.lake.derived import replace_table
+from tandem.lake.locks import Busy, exclusive
 from tandem.workspace import Workspace
 from tests.customers import profile_data
 from tests.customers.profile_data import NOW, build_lake
@@ -464,3 +466,17 @@ def test_nothing_resolved_yet(make_workspace: Any) -> None:
     with pytest.raises(NotResolved, match="there are no customers yet"):
         empty.segments.preview(definition({"event": "Order Completed"}))
     assert empty.segments.list() == []
+
+
+def test_forget_erases_memberships_and_waits_for_evaluations(ws: Workspace) -> None:
+    ws.segments.create(definition({"trait": "orders", "op": ">=", "value": 1}, name="buyers"))
+    ws.segments.evaluate("buyers")
+    # an evaluation does not run while an erasure holds the lake (it would store the person
+    # back after the erasure)
+    with exclusive(ws.lake.path, "an erasure"), pytest.raises(Busy):
+        ws.segments.evaluate("buyers")
+    forget(ws, plan_forget(ws, "b@y.example"))  # cus_b
+    for evaluation in (1, 2):
+        ids = ws.segments.members("buyers", evaluation).to_pyarrow()["customer_id"].to_pylist()
+        assert sorted(ids) == ["cus_a", "cus_d"]
+    assert ws.segments.evaluate("buyers").size == 2

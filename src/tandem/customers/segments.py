@@ -65,6 +65,7 @@ from tandem.customers.behaviour import customer_events
 from tandem.customers.profiles import FIELDS, NotResolved, resolved
 from tandem.db.models import Function, Segment, SegmentEvaluationRow, SegmentOwner, utcnow
 from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem
+from tandem.lake.locks import exclusive
 from tandem.lake.schema import EVENTS, PROFILES, PROFILES_SCHEMA, SCHEMAS, SEGMENT_MEMBERSHIPS
 from tandem.lake.store import LakeFailure
 from tandem.yamlfile import YamlDocument, field_path
@@ -1018,11 +1019,15 @@ class Segments:
             for c in _leaves(parsed.where)
         )
         know = known(self.ws, events=False) if needs else None
-        members = compile_members(self.ws, parsed, as_of=moment, know=know)
-        ids = members.to_pyarrow().column("customer_id")
-        evaluated_at = utcnow()
-        number = (info.latest.evaluation if info.latest else 0) + 1
-        self._append(info.name, number, evaluated_at, ids)
+        # Under the lake's lock: an erasure (tandem forget) between reading the profiles and
+        # appending the members would otherwise find nothing to erase yet, and the forgotten
+        # person would be stored as a member after it.
+        with exclusive(self.ws.lake.path, f"evaluating segment {info.name}"):
+            members = compile_members(self.ws, parsed, as_of=moment, know=know)
+            ids = members.to_pyarrow().column("customer_id")
+            evaluated_at = utcnow()
+            number = (info.latest.evaluation if info.latest else 0) + 1
+            self._append(info.name, number, evaluated_at, ids)
         with self.ws.session() as s:
             row = self._segment(s, name)
             s.add(
