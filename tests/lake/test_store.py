@@ -378,21 +378,31 @@ def test_statistics_bounds_hold_for_long_text_and_sub_millisecond_times() -> Non
 def test_tables_of_an_earlier_version_get_the_append_properties(tmp_path: Path) -> None:
     folder = tmp_path / "lake" / "events"
     folder.mkdir(parents=True)
-    DeltaTable.create(str(folder), EVENTS_SCHEMA, partition_by=["source"])
+    DeltaTable.create(
+        str(folder),
+        EVENTS_SCHEMA,
+        partition_by=["source"],
+        configuration={"delta.logRetentionDuration": "interval 1 hour"},  # an earlier value
+    )
     lake = Lake(tmp_path / "lake")
     config = lake.table("events").metadata().configuration
     assert config["delta.checkpointInterval"] == "10"
-    assert config["delta.logRetentionDuration"] == "interval 1 hour"
+    assert config["delta.logRetentionDuration"] == "interval 30 seconds"
+    assert config["delta.deletedFileRetentionDuration"] == "interval 30 seconds"
     assert lake.append(parsed(["a"])).accepted == 1
     lake.close()
 
 
+@pytest.mark.parametrize("direct", [False, True], ids=["deltalake", "direct"])
 def test_expired_log_entries_are_deleted_and_dedupe_still_sees_their_files(
-    tmp_path: Path,
+    tmp_path: Path, direct: bool
 ) -> None:
     """Another process's commits whose log entries were cleaned up: the index cannot follow
-    them through the log, so it lists the table and reads the files it has not seen."""
+    them through the log, so it lists the table and reads the files it has not seen. The
+    server's own last entry is gone too: a direct append reads the table again rather than
+    reuse an expired version number."""
     server, cli = Lake(tmp_path / "lake"), Lake(tmp_path / "lake")
+    server.checkpoint_in_background = direct
     assert server.append(parsed(["s0"])).accepted == 1  # the server's index is loaded
     table = cli.table("events")
     table.alter.set_table_properties({"delta.logRetentionDuration": "interval 0 seconds"})
@@ -402,7 +412,126 @@ def test_expired_log_entries_are_deleted_and_dedupe_still_sees_their_files(
     log = tmp_path / "lake" / "events" / "_delta_log"
     assert not (log / f"{1:020d}.json").exists()  # the entries after the server's look are gone
     result = server.append(parsed(["c3", "c11", "s0", "new"]))
-    assert (result.accepted, result.duplicates) == (1, 3)
+    assert (result.accepted, result.duplicates, result.version) == (1, 3, 15)
     assert count(server) == 14
+    assert DeltaTable(str(tmp_path / "lake" / "events")).version() == 15
     server.close()
     cli.close()
+
+
+# -- the direct append path (a GroupCommitWriter's lake) -----------------------------------------
+def _direct(lake: Lake) -> Lake:
+    """A lake whose appends take the direct path, as under a GroupCommitWriter (whose
+    maintenance thread would write the checkpoints)."""
+    lake.checkpoint_in_background = True
+    return lake
+
+
+def _entry(table_folder: Path, version: int) -> list[dict[str, dict[str, object]]]:
+    text = (table_folder / "_delta_log" / f"{version:020d}.json").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_direct_appends_are_delta_commits_deltalake_reads(tmp_path: Path) -> None:
+    lake = _direct(Lake(tmp_path / "lake"))
+    odd = "a b/c=d%é:x"  # a partition folder with escapes: the log holds its path URL-encoded
+    results = lake.append_many([parsed(["m1", "m2"], bad=1), parsed(["m9"], source=odd)])
+    assert [(r.accepted, r.rejected, r.version) for r in results] == [(2, 1, 1), (1, 0, 1)]
+    folder = tmp_path / "lake" / "events"
+    info, *adds = _entry(folder, 1)
+    assert info["commitInfo"]["operation"] == "WRITE"
+    assert info["commitInfo"]["isBlindAppend"] is True
+    assert info["commitInfo"]["readVersion"] == 0
+    assert sorted(str(a["add"]["partitionValues"]["source"]) for a in adds) == [odd, "web"]
+    assert all((folder / unquote(str(a["add"]["path"]))).is_file() for a in adds)
+    assert not list((folder / "_delta_log").glob(".tandem-*"))  # the staged entry is gone
+    # deltalake, another process's view, reads what was committed, statistics included
+    table = DeltaTable(str(folder))
+    assert table.version() == 1
+    rows = pa.table(table.to_pyarrow_table()).sort_by("message_id").to_pylist()
+    assert [(r["source"], r["message_id"]) for r in rows] == [
+        ("web", "m1"),
+        ("web", "m2"),
+        (odd, "m9"),
+    ]
+    stats = pa.table(table.get_add_actions(flatten=True)).column("num_records").to_pylist()
+    assert sorted(stats) == [1, 2]
+    assert count(lake, "quarantine") == 1
+    # a deltalake commit by another writer, then a direct one: consecutive versions
+    other = Lake(tmp_path / "lake")
+    assert other.append(parsed(["o1"])).version == 2
+    again = lake.append(parsed(["o1", "m1", "m3"]))
+    assert (again.accepted, again.duplicates, again.version) == (1, 2, 3)
+    assert count(other) == 5
+    lake.close()
+    other.close()
+
+
+def test_a_version_taken_meanwhile_is_followed_and_the_next_one_used(tmp_path: Path) -> None:
+    """Another process commits the very version the direct append was about to take: the link
+    fails, that entry is read, and the append lands on the next version; nothing is lost."""
+    server, cli = _direct(Lake(tmp_path / "lake")), Lake(tmp_path / "lake")
+    assert server.append(parsed(["s1"])).version == 1
+    follow = server._follow
+    calls: list[str] = []
+
+    def racing(name: str) -> int:
+        head = follow(name)
+        calls.append(name)
+        if calls == ["events", "events"]:  # the append's own look at the log: then a race
+            assert cli.append(parsed(["c1"])).version == head + 1
+        return head
+
+    server._follow = racing  # type: ignore[method-assign]
+    result = server.append(parsed(["s2", "s3"]))
+    assert (result.accepted, result.version) == (2, 3)
+    assert calls.count("events") == 3  # the taken version was read before the next try
+    folder = tmp_path / "lake" / "events"
+    # version 2 is the other process's; ours, staged while version 1 was the latest, is 3
+    assert str(_entry(folder, 2)[0]["commitInfo"]["clientVersion"]).startswith("delta-rs")
+    assert _entry(folder, 3)[0]["commitInfo"]["readVersion"] == 1
+    table = DeltaTable(str(folder))
+    assert table.version() == 3
+    assert sorted(pa.table(table.to_pyarrow_table()).column("message_id").to_pylist()) == [
+        "c1",
+        "s1",
+        "s2",
+        "s3",
+    ]
+    # the server's index followed the other process's commit: c1 is known
+    assert server.append(parsed(["c1"])).duplicates == 1
+    server.close()
+    cli.close()
+
+
+def test_direct_appends_follow_a_metadata_change_and_refuse_another_schema(tmp_path: Path) -> None:
+    from deltalake.schema import Field, PrimitiveType
+
+    server, admin = _direct(Lake(tmp_path / "lake")), Lake(tmp_path / "lake")
+    assert server.append(parsed(["a"])).version == 1
+    admin.table("events").alter.set_table_properties({"delta.checkpointInterval": "20"})
+    assert server.append(parsed(["b"])).version == 3  # after the property change (version 2)
+    admin.table("events").alter.add_columns([Field("extra", PrimitiveType("string"))])
+    folder = tmp_path / "lake" / "events"
+    files = {p for p in folder.rglob("*.parquet")}
+    with pytest.raises(LakeFailure, match="does not have Tandem's events schema"):
+        server.append(parsed(["c"]))
+    assert DeltaTable(str(folder)).version() == 4  # nothing committed after the schema change
+    assert {p for p in folder.rglob("*.parquet")} == files  # and its file was deleted
+    server.close()
+    admin.close()
+
+
+def test_a_table_with_table_features_is_appended_to_by_deltalake(tmp_path: Path) -> None:
+    from deltalake import TableFeatures
+
+    lake = _direct(Lake(tmp_path / "lake"))
+    lake.table("events").alter.add_feature(
+        TableFeatures.ChangeDataFeed, allow_protocol_versions_increase=True
+    )
+    result = lake.append(parsed(["a", "b"]))
+    assert (result.accepted, result.version) == (2, 2)
+    info = _entry(tmp_path / "lake" / "events", 2)[0]["commitInfo"]
+    assert str(info["clientVersion"]).startswith("delta-rs")  # deltalake wrote this commit
+    assert count(lake) == 2
+    lake.close()

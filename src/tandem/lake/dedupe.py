@@ -16,7 +16,7 @@ query layer (`Lake.events()`) is deduplicated and `Lake.compact()` removes such 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -40,18 +40,27 @@ class DedupeIndex:
         self._version = None
 
     def catch_up(
-        self, table: DeltaTable, sources: Iterable[str], log_folder: Path | None = None
+        self,
+        version: int,
+        sources: Iterable[str],
+        log_folder: Path,
+        current: Callable[[], DeltaTable],
     ) -> None:
-        """Bring the index up to `table`'s current version and load any of `sources` not loaded
-        yet. `table` must already be updated to the latest version."""
-        version = table.version()
+        """Bring the index up to `version` (the table's latest, known to the caller) and load
+        any of `sources` not loaded yet. Log entries are followed when possible; otherwise
+        `current()` gives a handle updated to the latest version, whose files are listed (the
+        handle is not needed, nor refreshed, in the common case)."""
         if version != self._version:
-            if not (log_folder is not None and self._replay(log_folder, version)):
+            if not self._replay(log_folder, version):
+                table = current()
+                version = table.version()
                 for source in self._ids:
                     self._read_new_files(table, source)
             self._version = version
-        for source in sources:
-            if source not in self._ids:
+        new = [source for source in sources if source not in self._ids]
+        if new:
+            table = current()
+            for source in new:
                 self._ids[source] = set()
                 self._files[source] = set()
                 self._read_new_files(table, source)

@@ -1,19 +1,22 @@
 """Group commit: many concurrent submitters, one Delta commit per group.
 
-A Delta commit costs ~20 ms whatever its size, so the HTTP layer does not commit per request. It
-submits each parsed request to a GroupCommitWriter; a background thread takes everything
-submitted within `max_delay` seconds (or until `max_rows` rows), writes one commit to `events`
-and one to `quarantine` (only when there are rejections), then resolves each submitter's future
-with its own counts. When the commit fails, every future of the group fails with the error (the
-HTTP layer answers 503): a future never resolves as success unless its rows are committed.
+The HTTP layer does not commit per request. It submits each parsed request to a
+GroupCommitWriter; a background thread takes everything submitted within `max_delay` seconds (or
+until `max_rows` rows), writes one commit to `events` and one to `quarantine` (only when there are
+rejections), then resolves each submitter's future with its own counts. Requests that arrive
+while a commit is being written wait for the next one, so groups grow with the load instead of
+queues. When the commit fails, every future of the group fails with the error (the HTTP layer
+answers 503): a future never resolves as success unless its rows are committed.
 
-A commit (`Lake.append_many`: a Parquet file written with pyarrow, then a commit of its add
-action) takes a few ms, but it costs more the more log entries follow the last checkpoint and the
-more files the table has. So a maintenance thread, off the commit path, writes a checkpoint every
-`checkpoint_every` commits (deleting expired log entries every `cleanup_every`), and merges the
+A commit (`Lake.append_many`: a Parquet file written with pyarrow, then the commit of its add
+action, written directly as the table's next log entry: `Lake._append_entry`) takes 2-3 ms of
+CPU for 100 events, whatever the table's size or history. What does grow with the history is
+the work of readers and of deltalake's own commits (they replay the log entries since the last
+checkpoint and list the `_delta_log` folder). So a maintenance thread, off the commit path and at
+most once per `maintain_interval` seconds, writes a checkpoint when `checkpoint_every` commits
+followed the last one, deletes expired log entries every `cleanup_every` commits, and merges the
 small files every `compact_every` commits (`Lake.compact_small_files`: a rewrite-only commit that
-runs beside the appends; if it conflicts it is skipped and tried again later). Commits then stay
-at a few ms however long the server runs.
+runs beside the appends; if it conflicts it is skipped and tried again later).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class GroupCommitWriter:
         compact_every: int | None = 20,
         checkpoint_every: int = 10,
         cleanup_every: int = 200,
+        maintain_interval: float = 1.0,
     ):
         self.lake = lake
         self.max_delay = max_delay
@@ -66,12 +70,14 @@ class GroupCommitWriter:
         self.compact_every = compact_every
         self.checkpoint_every = checkpoint_every
         self.cleanup_every = cleanup_every
+        self.maintain_interval = maintain_interval
         self.compactions = 0
         """How many background compactions merged files (for tests and metrics)."""
         self.checkpoints = 0
         """How many background checkpoints were written (for tests and metrics)."""
         lake.checkpoint_in_background = True
         self._wake = threading.Event()
+        self._stop = threading.Event()
         self._stopping = False
         self._maintainer = threading.Thread(
             target=self._maintain, name="tandem-lake-maintain", daemon=True
@@ -103,6 +109,7 @@ class GroupCommitWriter:
             self._queue.put(_STOP)
         self._thread.join()
         self._stopping = True
+        self._stop.set()
         self._wake.set()
         self._maintainer.join()
         self.lake.checkpoint_in_background = False
@@ -155,16 +162,21 @@ class GroupCommitWriter:
         for item, result in zip(live, results, strict=True):
             item.future.set_result(result)
         self._wake.set()
-        if self._queue.empty():  # nobody waiting: catch the handles up before the next group
-            self.lake.refresh()
 
     def _maintain(self) -> None:
-        """Checkpoint, merge small files and clean the log up as commits accumulate; one last
-        checkpoint on close (the next process opens the tables from it)."""
+        """Checkpoint, merge small files and clean the log up as commits accumulate, at most
+        once per `maintain_interval` (each pass reads the log once, whatever the number of
+        commits since the last); one last checkpoint on close (the next process opens the
+        tables from it)."""
         checkpointed = compacted = cleaned = 0
+        last = float("-inf")
         while True:
             self._wake.wait()
             self._wake.clear()
+            pause = last + self.maintain_interval - time.monotonic()
+            if pause > 0:
+                self._stop.wait(pause)  # cut short by close()
+            last = time.monotonic()
             commits = self.commits
             stopping = self._stopping
             if self.compact_every and commits - compacted >= self.compact_every:
