@@ -205,11 +205,32 @@ def _regressor(seed: int, rows: int) -> Any:
         max_iter=100,
         learning_rate=0.05,
         max_depth=3,
-        min_samples_leaf=max(20, rows // 200),
+        # 20 customers a leaf (fewer for small arms, so a split is possible), more for large ones
+        min_samples_leaf=max(5, min(20, rows // 10), rows // 200),
         l2_regularization=1.0,
         early_stopping=False,
         random_state=seed,
     )
+
+
+class _Fitted:
+    """A regressor fitted on (X, y). A column missing in every training row (a customer group
+    with no event before assignment) is set to 0 in training and prediction alike: it carries
+    no information there, and the trees' binning cannot take a column without any value."""
+
+    def __init__(self, seed: int, X: np.ndarray, y: np.ndarray):
+        self.empty = np.isnan(X).all(axis=0)
+        self.model = _regressor(seed, len(y)).fit(self._prepared(X), y)
+
+    def _prepared(self, X: np.ndarray) -> np.ndarray:
+        if not self.empty.any():
+            return X
+        out = X.copy()
+        out[:, self.empty] = 0.0
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model.predict(self._prepared(X)), dtype=np.float64)
 
 
 def _fit_predict(
@@ -217,15 +238,15 @@ def _fit_predict(
 ) -> np.ndarray:
     """Fit `learner` on (X, t, y) and return the estimated effect for the rows of X_new."""
     treated, control = t == 1, t == 0
-    mu0 = _regressor(seed, int(control.sum())).fit(X[control], y[control])
-    mu1 = _regressor(seed, int(treated.sum())).fit(X[treated], y[treated])
+    mu0 = _Fitted(seed, X[control], y[control])
+    mu1 = _Fitted(seed, X[treated], y[treated])
     if learner == "t":
         return np.asarray(mu1.predict(X_new) - mu0.predict(X_new), dtype=np.float64)
     # X-learner: imputed individual effects, one effect model per arm, blended by propensity.
     d1 = y[treated] - mu0.predict(X[treated])
     d0 = mu1.predict(X[control]) - y[control]
-    tau1 = _regressor(seed, int(treated.sum())).fit(X[treated], d1)
-    tau0 = _regressor(seed, int(control.sum())).fit(X[control], d0)
+    tau1 = _Fitted(seed, X[treated], d1)
+    tau0 = _Fitted(seed, X[control], d0)
     e = float(treated.mean())
     # Künzel's g(x) = e(x): weight the control-arm model by the treated share (the effect model
     # learnt from the larger arm's imputations gets the larger weight).
