@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tandem.reporting import dashboard
 from tandem.server.api import (
+    campaign_analysis,
     campaigns,
     customers,
     initiatives,
@@ -47,5 +48,6 @@ router.include_router(initiatives.router)
 router.include_router(customers.router)
 router.include_router(segments.router)
 router.include_router(campaigns.router)
+router.include_router(campaign_analysis.router)
 
 __all__ = ["router"]
