@@ -55,6 +55,9 @@ def demo(
     findings_command(workspace=root, file=None, severity=None, json=False)
     console.print()
     console.print(f"Explore: tandem status -w {root}   tandem ownership benchmark -w {root}")
+    console.print(
+        f"         tandem campaign results harbour-club-preview --by loyaltyTier -w {root}"
+    )
     if serve:
         _serve_demo(root, port)
 
