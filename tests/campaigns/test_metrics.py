@@ -150,3 +150,27 @@ def test_unknown_metric_and_trait(spring: Workspace) -> None:
     with pytest.raises(InvalidValue, match="no profile has a trait `shoe_size`") as caught:
         spring.campaigns.summaries("spring", "revenue", by="shoe_size")
     assert caught.value.field == "by"
+    # a name is a value, never SQL text: quotes and JSON-path characters are just characters
+    for name in ("it's", 'a"b', "a.b", "$[0]", "ünï"):
+        with pytest.raises(InvalidValue, match="no profile has a trait"):
+            spring.campaigns.summaries("spring", "revenue", by=name)
+
+
+def test_a_property_name_with_quotes_is_read_as_a_name(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    odd = {"it's": 3, 'say "hi"': 4, "a.b": 5, "prïce": 6}
+    messages = [
+        *cd.MESSAGES[:6],
+        {**cd._order("q1", "u1", cd.DAY, 0), "properties": odd},
+    ]
+    cd.build(workspace, tmp_path, messages)
+    metrics = [
+        {"name": f"m{i}", "kind": "sum", "event": "Order Completed", "property": key}
+        for i, key in enumerate(odd)
+    ]
+    workspace.campaigns.create(cd.definition(metrics=metrics, exposures=[]))
+    cd.import_known_arms(workspace, tmp_path)
+    for i, value in enumerate(odd.values()):
+        sums = workspace.campaigns.summaries("spring", f"m{i}")
+        assert sums[("control", "all")] == ArmSummary(3, value, value**2)

@@ -19,6 +19,7 @@ GROUP BY customer, one GROUP BY arm). Only the per-arm sums come to Python.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,24 +58,40 @@ MIN_BUCKET: Final = 30
 """A `by` value with fewer customers goes to "(other)"; a smaller bucket is flagged small."""
 
 
-def _json_text() -> Any:
+@functools.cache
+def _json_functions() -> tuple[Any, Any]:
     import ibis
+
+    @ibis.udf.scalar.builtin(name="json_value")  # type: ignore[untyped-decorator]
+    def json_value(doc: str, path: str) -> str:  # type: ignore[empty-body]
+        """DuckDB's json_value: the scalar at `path` as JSON text (null for objects, lists)."""
 
     @ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
     def json_extract_string(doc: str, path: str) -> str:  # type: ignore[empty-body]
         """DuckDB's json_extract_string."""
 
-    return json_extract_string
+    return json_value, json_extract_string
+
+
+def json_text(doc: ir.StringValue, key: str) -> ir.StringValue:
+    """The value of `key` in the JSON object text `doc`, as text (null when missing or not a
+    scalar). The key reaches the engine as an ordinary bound string literal: json_value's path
+    argument. (json_extract_string's path is rewritten by sqlglot into a `->>` path that it
+    does not escape, so a key with a quote would break the SQL; it only ever gets "$" here.)"""
+    if not key:
+        raise InvalidValue("a property or trait name cannot be empty", field="name")
+    json_value, json_extract_string = _json_functions()
+    return json_extract_string(json_value(doc, json_path(key)), "$")
 
 
 def json_path(key: str) -> str:
     """A JSON path naming one key, quoted (a key with dots or spaces stays one key)."""
-    return "$." + json.dumps(key)
+    return "$." + json.dumps(key, ensure_ascii=False)
 
 
 def property_number(properties: ir.StringValue, name: str) -> ir.FloatingValue:
     """Event property `name` as a number (null when missing or not a number)."""
-    return _json_text()(properties, json_path(name)).try_cast("float64")
+    return json_text(properties, name).try_cast("float64")
 
 
 def assignments_of(lake: Lake, campaign: str) -> ir.Table:
@@ -100,7 +117,9 @@ def trait_value(lake: Lake, trait: str) -> tuple[ir.Table, str]:
         return profiles.select("customer_id", _trait=profiles[trait]), "text"
     if trait in BOOL_COLUMNS:
         return profiles.select("customer_id", _trait=profiles[trait].cast("string")), "text"
-    text = _json_text()(profiles.traits, json_path(trait))
+    if not trait.strip():
+        raise InvalidValue("name a trait", field="trait")
+    text = json_text(profiles.traits, trait)
     values = profiles.select("customer_id", _trait=text)
     seen = values.filter(values._trait.notnull())
     counts = seen.aggregate(

@@ -429,7 +429,7 @@ class Campaigns:
         lake = self.ws.lake
         kinds = {e.event: e.kind for e in d.exposures}
         events = customer_events(lake)
-        campaign_of = m._json_text()(events.properties, m.json_path("campaign"))
+        campaign_of = m.json_text(events.properties, "campaign")
         found = events.filter(events.event.isin(builtins.list(kinds)), campaign_of == d.name)
         kind = ibis.cases(*((found.event == e, k) for e, k in kinds.items()))
         assigned = m.assignments_of(lake, d.name).select(_acid="customer_id", _arm="arm")

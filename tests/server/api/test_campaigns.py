@@ -125,6 +125,8 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], int]] = [
         422,
     ),
     ("GET", "/api/campaigns/nope", {}, 404),
+    ("GET", "/api/campaigns/Not%20A%20Slug", {}, 422),
+    ("GET", "/api/campaigns/spring/results?by=it's", {}, 404),
     ("GET", "/api/campaigns/nope/results", {}, 404),
     ("GET", "/api/campaigns/spring/results", {}, 404),  # no assignments yet
     ("GET", "/api/campaigns/spring/results?by=height", {}, 404),

@@ -19,7 +19,7 @@ from pydantic import Field
 from starlette.datastructures import UploadFile
 
 from tandem.accounts import User
-from tandem.campaigns.definition import CampaignDefinition, parse_definition
+from tandem.campaigns.definition import SLUG_PATTERN, CampaignDefinition, parse_definition
 from tandem.errors import InvalidValue
 from tandem.server.api.schemas import Schema
 from tandem.server.deps import CurrentUser, WorkspaceDep
@@ -28,7 +28,8 @@ from tandem.workspace import Workspace
 
 router = APIRouter(tags=["campaigns"])
 
-Name = Annotated[str, Field(min_length=1, max_length=64)]
+Name = Annotated[str, Field(pattern=SLUG_PATTERN)]
+"""A campaign name is a slug; anything else is a 422 naming the path parameter."""
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_JSON_ROWS = 100_000
 
