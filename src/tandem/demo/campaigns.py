@@ -147,8 +147,12 @@ class CampaignsSummary:
     campaigns: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     truth_file: Path | None = None
+    skipped: str | None = None
+    """Why no campaign was made (a population too small to have subscribers and tiers)."""
 
     def lines(self) -> list[str]:
+        if self.skipped is not None:
+            return [f"campaigns: none ({self.skipped})"]
         sizes = ", ".join(f"{k} ({v:,})" for k, v in self.segments.items())
         out = [f"segments: {sizes}"]
         for c in self.campaigns:
@@ -226,12 +230,20 @@ def _true_lifts(effect: np.ndarray, not_anyway: np.ndarray, index: list[int]) ->
 def build_campaigns(workspace: Workspace, *, seed: int, as_of: date) -> CampaignsSummary:
     """Create the demo's segments and campaigns, generate and ingest what followed them, resolve
     again, record the exposures and write the truth (the demo's data must be resolved)."""
+    from tandem.campaigns.metrics import trait_value
     from tandem.customers.ingest import ingest_file
     from tandem.customers.resolve import resolve
+    from tandem.errors import InvalidValue
 
     started = time.perf_counter()
     ws = workspace
     summary = CampaignsSummary()
+    for trait in ("subscribed", BUCKET_TRAIT):
+        try:
+            trait_value(ws.lake, trait)
+        except InvalidValue:
+            summary.skipped = f"no customer has the trait {trait}"
+            return summary
     for definition in SEGMENTS:
         ws.segments.create(definition)
         summary.segments[definition["name"]] = ws.segments.evaluate(definition["name"]).size
