@@ -114,6 +114,58 @@ SCRIPTS: list[tuple[str, list[tuple[str, list[Any] | None]]]] = [
 ]
 
 
+TEXTS = pa.table(
+    {
+        "id": pa.array([1, 2, 3, 4, 5, 6], pa.int64()),
+        "s": ["Zoë Dvořák", "e\u0301lodie", "\x0bOlav\x0c", " Łukasz ", "İlkay", None],
+        "d": ["1980-2-3", "19800203", "1980023", "3/4/80", "1980-02-31", " 1980/04/03 "],
+        "t": pa.array([3, 1, 2, 2, 5, 4], pa.int64()),
+        "g": ["a", "a", "a", "b", "b", "b"],
+    }
+)
+
+# DuckDB functions Spark lacks, used by person records (matching): same answers.
+FUNCTIONS = [
+    "SELECT id, strip_accents(lower(s)) FROM texts",
+    "SELECT id, trim(s, ' \t\n\r\x0b\x0c') FROM texts",
+    "SELECT id, strftime(try_strptime(d, ['%Y-%m-%d', '%Y%m%d', '%d/%m/%Y', '%Y/%m/%d']), "
+    "'%Y-%m-%d') FROM texts",
+    "SELECT id, list_extract(string_split(s, ' '), -1), list_extract(string_split(s, ' '), 2) "
+    "FROM texts",
+    "SELECT g, first(s ORDER BY t DESC) FILTER (WHERE s IS NOT NULL), first(d ORDER BY t) "
+    "FROM texts GROUP BY g",
+]
+
+
+@spark_tests
+def test_duckdb_functions_of_person_records_give_duckdb_answers(con: SparkConnection) -> None:
+    duck = duckdb.connect()
+    duck.register("texts", TEXTS)
+    con.register("texts", TEXTS)
+    for sql in FUNCTIONS:
+        expected = duck.execute(sql).fetchall()
+        assert _rows(con.execute(sql).fetchall()) == _rows(expected), sql
+    # the values themselves (not only agreement)
+    assert duck.execute(FUNCTIONS[0]).fetchall()[:3] == [
+        (1, "zoe dvorak"),
+        (2, "elodie"),
+        (3, "\x0bolav\x0c"),
+    ]
+
+
+def test_accent_table_folds_as_duckdb_does() -> None:
+    source, target = spark_mod.accent_table()
+    assert len(source) > 4000 and len(target) > 400  # folds, then deletions
+    table = {ord(c): (target[i] if i < len(target) else None) for i, c in enumerate(source)}
+    samples = ["Zoë", "Dvořák", "e\u0301lodie", "Nguyễn", "Ångström", "Çağla", "Łódź", "한국"]
+    duck = duckdb.connect()
+    for text in samples:
+        expected = duck.execute("SELECT strip_accents(?)", [text]).fetchone()
+        assert expected is not None
+        assert text.translate(table) == expected[0], text
+    assert "Nguyễn".translate(table) == "Nguyen"
+
+
 def _duck() -> Any:
     duck = duckdb.connect()
     duck.register("people", PEOPLE)
