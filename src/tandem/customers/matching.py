@@ -24,8 +24,8 @@ edges of the same identity graph as the shared identifiers.
 
    Fields nobody filled in are not compared. Records with neither a last name nor a birth date
    are too thin to match and are left out (counted in the stats). Runs on the workspace's DuckDB
-   connection; a workspace on the Spark engine is refused with a clear error (Splink's Spark
-   back-end is not wired in).
+   connection (Splink's DuckDB back-end), or with `engine = "spark"` on Spark: the records are
+   the same query translated to Spark SQL, and Splink runs on its Spark back-end.
 """
 
 from __future__ import annotations

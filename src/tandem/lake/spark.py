@@ -14,7 +14,11 @@ and written as Spark SQL, with a few generic rewrites for what Spark lacks (see 
   `ALTER TABLE x ADD COLUMN c TYPE` and `DROP TABLE|VIEW x` act on those temporary views.
 - DuckDB functions without a Spark twin: `json_extract_string(doc, [paths])`,
   `from_json(doc, '<DuckDB JSON structure>')`, `regexp_full_match`, `hash` (a 63-bit
-  `xxhash64`), `row_number() OVER ()` (a unique increasing id).
+  `xxhash64`), `row_number() OVER ()` (a unique increasing id), and for probabilistic
+  matching's person records `strip_accents` (`translate` with DuckDB's own fold table),
+  `try_strptime` of dates (DuckDB's parse as regular expressions + `try_to_date`),
+  `list_extract`, `first(x ORDER BY k)` (`max_by`/`min_by`), `jaro_winkler_similarity`
+  (Splink's jar); string literals with a vertical tab or form feed are built with `char()`.
 
 Bound parameters stay bound: `?` and `$name` markers become Spark's named markers and their
 values go to `spark.sql(query, args=...)`; a value never becomes SQL text.
