@@ -13,6 +13,7 @@ here; at NOW (2026-07-01) the customers are:
     Email Opened: cus_b 06-20 (spring), 06-25 (summer); cus_c 03-01 (spring);
                   cus_d 07-05 (after NOW)
     Product Viewed: cus_a 06-29 (price 5, vip true); cus_c 06-30 (price "19.99", tags [sale, new])
+    cus_c's golden traits (an identify): interests [wine, cheese], age 41
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ EXTRA = [
      {"price": "19.99", "tags": ["sale", "new"]}),
 ]  # fmt: skip
 EXTRA_CUSTOMER = {"e1": "cus_b", "e2": "cus_b", "e3": "cus_c", "e4": "cus_d", "e5": "cus_a",
-                  "e6": "cus_c"}  # fmt: skip
+                  "e6": "cus_c", "e7": "cus_c"}  # fmt: skip
 
 
 def build_segment_lake(ws: Workspace, tmp: Path) -> Workspace:
@@ -65,6 +66,12 @@ def build_segment_lake(ws: Workspace, tmp: Path) -> Workspace:
         if anon:
             m["anonymousId"] = anon
         lines.append(json.dumps(m))
+    lines.append(
+        json.dumps(
+            {"messageId": "e7", "type": "identify", "timestamp": "2026-06-30T00:00:00Z",
+             "anonymousId": "anon-3", "traits": {"interests": ["wine", "cheese"], "age": 41}}
+        )
+    )  # fmt: skip
     path = tmp / "extra.ndjson"
     path.write_text("\n".join(lines) + "\n")
     ingest_file(ws.lake, path, source="web")
@@ -128,6 +135,11 @@ TRAIT_CASES: list[tuple[dict[str, Any], set[str]]] = [
     ({"trait": "city", "op": "!=", "value": "Leeds"}, set()),  # != needs a value
     ({"trait": "subscribed", "op": "=", "value": "1"}, {"cus_d"}),
     ({"trait": "name", "op": "contains", "value": "Bob"}, {"cus_b"}),
+    # a golden trait holding a list, and one holding numbers
+    ({"trait": "interests", "op": "contains", "value": "wine"}, {"cus_c"}),
+    ({"trait": "interests", "op": "contains", "value": "win"}, set()),
+    ({"trait": "age", "op": ">", "value": 40}, {"cus_c"}),
+    ({"trait": "age", "op": "in", "value": [41, 42]}, {"cus_c"}),
 ]
 
 
@@ -202,6 +214,12 @@ BEHAVIOUR_CASES: list[tuple[dict[str, Any], set[str]]] = [
         (
             {"event": "Product Viewed", "where": [P("tags", "contains", "sale")]},
             {"cus_c"},
+        ),
+        # a list holds items: "ale" is in no item of [sale, new]; text contains "spr"
+        ({"event": "Product Viewed", "where": [P("tags", "contains", "ale")]}, set()),
+        (
+            {"event": "Email Opened", "where": [P("campaign", "contains", "spr")]},
+            {"cus_b", "cus_c"},
         ),
         ({"not": {"event": "Order Completed"}}, {"cus_c"}),
 ]  # fmt: skip
@@ -351,6 +369,10 @@ def test_unknown_names_are_refused_with_suggestions(ws: Workspace) -> None:
 TYPE_CASES = [
         ({"trait": "city", "op": "<", "value": 3}, "where.value",
          "`<` is a numeric comparison but trait `city` holds text values"),
+        ({"trait": "age", "op": "=", "value": "41"}, "where.value",
+         "trait `age` holds number values; the value given is text"),
+        ({"trait": "interests", "op": "=", "value": "wine"}, "where.value",
+         "trait `interests` holds lists: use `contains` or `exists`"),
         ({"trait": "orders", "op": "=", "value": "two"}, "where.value",
          "trait `orders` holds number values; the value given is text"),
         ({"trait": "marketing_opt_in", "op": ">", "value": 1}, "where.value",

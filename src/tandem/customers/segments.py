@@ -675,9 +675,13 @@ def _json_condition(text: Any, op: str, value: Any, kind: TraitKind | None) -> A
     if op == "exists":
         return text.notnull()
     if op == "contains":
+        item = _json_contains(text, json.dumps(value))
         if kind == "array":
-            return text.notnull() & _json_contains(text, json.dumps(value))
-        return text.contains(value)
+            return text.notnull() & item
+        if kind == "text":
+            return text.contains(value)
+        # a property, or a trait of mixed kinds: a list holds the item, a text contains it
+        return text.startswith("[").ifelse(item, text.contains(value))
     expr, typed = _typed(text, value)
     return _compare(expr, op, typed)
 
