@@ -205,3 +205,15 @@ def test_import_from_parquet_and_bad_files(built: Workspace, tmp_path: Path) -> 
     (tmp_path / "z.xlsx").write_text("?", encoding="utf-8")
     with pytest.raises(InvalidValue, match="unknown file type"):
         built.campaigns.import_assignments("spring", tmp_path / "z.xlsx")
+
+
+def test_a_forgotten_customer_is_not_assigned_again(built: Workspace) -> None:
+    from tandem.customers.forget import forget, plan_forget
+
+    built.campaigns.create(cd.definition())
+    built.campaigns.assign("spring", at=cd.T)
+    forget(built, plan_forget(built, "p2@x.example"))
+    assert "cus_2" not in _assignments(built)  # erased with the person's data
+    again = built.campaigns.assign("spring", at=cd.NOW)
+    assert again.target == 5 and sum(again.added.values()) == 0
+    assert "cus_2" not in _assignments(built)

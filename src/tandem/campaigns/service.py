@@ -279,8 +279,14 @@ class Campaigns:
         import ibis
 
         if d.customers is not None:
+            # listed customers that still have a profile (a forgotten customer is not assigned
+            # again)
+            from tandem.lake.schema import PROFILES
+
             table = pa.table({"customer_id": pa.array(sorted(set(d.customers)), pa.string())})
-            return ibis.memtable(table)
+            given = ibis.memtable(table)
+            profiles = self.ws.lake.raw(PROFILES).select(_pcid="customer_id")
+            return given.semi_join(profiles, given.customer_id == profiles._pcid)
         assert d.segment is not None
         members: ir.Table = self.ws.segments.members(d.segment)
         return members.select("customer_id").distinct()
