@@ -69,26 +69,16 @@ class DedupeIndex:
         """The committed ids of a source loaded by `catch_up` (mutable: add new ones to it)."""
         return self._ids[source]
 
-    def committed(self, version: int, log_folder: Path) -> None:
-        """Our own commit landed as `version` (its ids were added already). When it directly
-        follows the version we reflect, the files it added are ours: mark them read (from that
-        commit's log entry, so the cost does not grow with the table), and they are never
-        re-read."""
+    def committed(self, version: int, added: Iterable[tuple[str | None, str]]) -> None:
+        """Our own commit landed as `version` (its ids were added already), adding the files
+        `added` ((source, path) pairs). When it directly follows the version we reflect, those
+        files are ours: mark them read (the cost does not grow with the table), and they are
+        never re-read."""
         if self._version is None or version != self._version + 1:
             return
-        try:
-            entry = (log_folder / f"{version:020d}.json").read_text(encoding="utf-8")
-            added = []
-            for line in entry.split("\n"):  # not splitlines(): \x85, \u2028 may sit in strings
-                add = json.loads(line).get("add") if line.strip() else None
-                if add:
-                    source = (add.get("partitionValues") or {}).get("source")
-                    added.append((source, _name(unquote(add["path"]))))
-        except (OSError, ValueError, KeyError, AttributeError, TypeError):
-            return  # the next catch-up reads the files instead
-        for source, name in added:
+        for source, path in added:
             if source in self._files:
-                self._files[source].add(name)
+                self._files[source].add(_name(path))
         self._version = version
 
     def _replay(self, log_folder: Path, version: int) -> bool:
