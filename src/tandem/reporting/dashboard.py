@@ -484,7 +484,13 @@ def campaign_entry(
     if assigned == 0 or not results:
         entry["verdict"] = "no results yet" if assigned == 0 else ""
         return entry
-    found = ws.campaigns.results(d.name)
+    from tandem.errors import TandemError
+
+    try:
+        found = ws.campaigns.results(d.name)
+    except TandemError as exc:  # e.g. a metric's data the statistics cannot use
+        entry["verdict"] = f"no results: {exc.message}"
+        return entry
     rows = [_comparison_row(m, arm, c) for m in found.metrics for arm, c in m.comparisons.items()]
     entry["results"] = rows
     entry["srm"] = found.srm.to_dict()
