@@ -535,3 +535,23 @@ def test_a_table_with_table_features_is_appended_to_by_deltalake(tmp_path: Path)
     assert str(info["clientVersion"]).startswith("delta-rs")  # deltalake wrote this commit
     assert count(lake) == 2
     lake.close()
+
+
+def test_entries_staged_by_a_killed_process_are_deleted_by_the_log_cleanup(
+    tmp_path: Path,
+) -> None:
+    import os
+    import time
+
+    lake = _direct(Lake(tmp_path / "lake"))
+    lake.append(parsed(["a"]))
+    log = tmp_path / "lake" / "events" / "_delta_log"
+    old, recent = log / ".tandem-dead.json.tmp", log / ".tandem-live.json.tmp"
+    old.write_text("{}")
+    recent.write_text("{}")
+    os.utime(old, (time.time() - 120, time.time() - 120))
+    lake.checkpoint(cleanup=True)
+    assert not old.exists()
+    assert recent.exists()  # perhaps an append about to link it
+    assert DeltaTable(str(tmp_path / "lake" / "events")).version() == 1
+    lake.close()

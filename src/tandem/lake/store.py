@@ -627,7 +627,9 @@ class Lake:
     def checkpoint(self, *, cleanup: bool = False) -> None:
         """Write a checkpoint of both tables at their latest version (the writer's maintenance
         thread does this every few commits, off the commit path); with `cleanup`, also delete
-        log entries older than the log retention. A failure is not an error: tried again later.
+        log entries older than the log retention, and entries a direct append staged but never
+        committed (a process killed in between) once they are a minute old. A failure is not an
+        error: tried again later.
         """
         with self._maintenance_lock:
             for name in (EVENTS, QUARANTINE):
@@ -638,6 +640,7 @@ class Lake:
                     table.create_checkpoint()
                     if cleanup:
                         table.cleanup_metadata()
+                        _delete_staged(Path(self.table_path(name), "_delta_log"), 60)
                 except (DeltaError, OSError):
                     continue
 
@@ -681,6 +684,17 @@ def _direct_ok(table: DeltaTable) -> bool:
         and not protocol.writer_features
         and not protocol.reader_features
     )
+
+
+def _delete_staged(log: Path, age: float) -> None:
+    """Delete the log entries `_append_entry` staged more than `age` seconds ago: a live append
+    links its staged entry within milliseconds, so these are left by a process that died."""
+    cutoff = time.time() - age
+    with os.scandir(log) as entries:
+        for entry in entries:
+            if entry.name.startswith(".tandem-") and entry.stat().st_mtime < cutoff:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
 
 
 def _append_log_entry(actions: list[AddAction], read_version: int, partitions: list[str]) -> bytes:
