@@ -111,6 +111,8 @@ def test_shares_sum_to_one_within_a_tolerance() -> None:
         ),
         ({"name": "Spring Offer"}, "name", "pattern"),
         ({"end": "2026-02-01T00:00:00Z"}, "end", "after the start"),
+        ({"end": "9999-12-31T00:00:00Z"}, "end", "between 1970 and 2200"),
+        ({"start": "0001-01-01T00:00:00Z"}, "start", "between 1970 and 2200"),
         ({"channel": "fax"}, "channel", "email"),
         ({"segment": "lapsed"}, "segment", "one of them"),
         ({"customers": None}, "segment", "one of them"),

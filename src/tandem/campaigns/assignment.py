@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from tandem.campaigns.definition import ArmSpec, cumulative_shares
+from tandem.campaigns.definition import ArmSpec, cumulative_shares, time_problem
 from tandem.errors import InvalidInput, InvalidValue, Problem, TandemError
 
 if TYPE_CHECKING:
@@ -333,6 +333,9 @@ def resolve_rows(
             rejections.append(
                 Rejection(row, value, f"assigned_at `{moment}` is not a date and time")
             )
+            continue
+        if moment is not None and (problem := time_problem(moment)):
+            rejections.append(Rejection(row, value, f"assigned_at {problem}"))
             continue
         if arm not in known_arms:
             rejections.append(

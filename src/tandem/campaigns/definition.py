@@ -147,6 +147,20 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def time_problem(value: datetime) -> str | None:
+    """Why a campaign time (start, end, an assignment time) is out of range, or None. Windows
+    and pre-periods of up to 10 years are added to it in the engine, so it stays well inside
+    what a timestamp holds."""
+    moment = _utc(value)
+    if not EARLIEST <= moment < LATEST:
+        return f"{moment.isoformat()} is not between 1970 and 2200"
+    return None
+
+
 def cumulative_shares(arms: list[ArmSpec]) -> list[float]:
     """The upper border of each arm on [0, 1): running sums of the shares in the listed order,
     the last one exactly 1.0 (so a sum of 0.9999999 leaves nobody out)."""
@@ -207,6 +221,10 @@ def _problems(d: CampaignDefinition) -> list[tuple[str, list[PathPart]]]:
         if e.event in events:
             out.append((f"exposure event `{e.event}` is listed twice", ["exposures", i, "event"]))
         events[e.event] = i
+    for label in ("start", "end"):
+        problem = time_problem(getattr(d, label))
+        if problem:
+            out.append((problem, [label]))
     if _utc(d.start) >= _utc(d.end):
         out.append(("the end must be after the start", ["end"]))
     if (d.segment is None) == (d.customers is None):

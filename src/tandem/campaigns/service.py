@@ -24,7 +24,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from tandem.campaigns import assignment as assign_mod
 from tandem.campaigns import metrics as m
-from tandem.campaigns.definition import CampaignDefinition, parse_definition, read_definition
+from tandem.campaigns.definition import (
+    CampaignDefinition,
+    parse_definition,
+    read_definition,
+    time_problem,
+)
 from tandem.campaigns.stats import ArmSummary
 from tandem.db.models import Campaign, CampaignOwner, Function
 from tandem.errors import Conflict, InvalidValue, NotFound
@@ -87,6 +92,16 @@ class CampaignInfo:
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(at: datetime | None) -> datetime:
+    """An assignment time: `at` (checked to be in range) or now."""
+    if at is None:
+        return datetime.now(UTC)
+    problem = time_problem(at)
+    if problem:
+        raise InvalidValue(f"the assignment time {problem}", field="at")
+    return _utc(at)
 
 
 def _write(table: Any, data: pa.Table | pa.RecordBatchReader, what: str, **options: Any) -> None:
@@ -320,7 +335,7 @@ class Campaigns:
     ) -> assign_mod.AssignmentSummary:
         import ibis
 
-        when = _utc(at) if at is not None else datetime.now(UTC)
+        when = _when(at)
         lake = self.ws.lake
         target = self._target(d)
         existing = m.assignments_of(lake, d.name).select(_have="customer_id")
@@ -389,7 +404,7 @@ class Campaigns:
     def _import(
         self, d: CampaignDefinition, rows: pa.Table, id_column: str, *, at: datetime | None
     ) -> assign_mod.ImportSummary:
-        when = _utc(at) if at is not None else datetime.now(UTC)
+        when = _when(at)
         lake = self.ws.lake
         existing = m.assignments_of(lake, d.name).select("customer_id", "arm").to_pyarrow()
         new, rejections, accepted = assign_mod.resolve_rows(

@@ -87,14 +87,16 @@ def test_import_json_rows_with_rejections(built: Api) -> None:
         {"email": "p2@x.example", "arm": "offer"},
         {"customer_id": "cus_3", "arm": "nope"},
         {"customer_id": "cus_4", "arm": "offer", "assigned_at": "yesterday"},
+        {"customer_id": "cus_5", "arm": "offer", "assigned_at": "9999-01-01"},
     ]
     answer = built.call(MARKETING, "POST", "/api/campaigns/spring/assignments", json={"rows": rows})
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert (body["rows"], body["accepted"], body["rejected"]) == (5, 1, 4)
+    assert (body["rows"], body["accepted"], body["rejected"]) == (6, 1, 5)
     reasons = {r["row"]: r["reason"] for r in body["rejections"]}
     assert "unknown customer" in reasons[2] and "unknown arm" in reasons[4]
     assert "not a date and time" in reasons[5]
+    assert "not between 1970 and 2200" in reasons[6]
     # mixed id columns: customer_id wins, so the email-only row has no customer_id
     assert reasons[3] == "no customer_id"
 
@@ -153,6 +155,7 @@ BAD_INPUTS: list[tuple[str, str, dict[str, Any], int]] = [
         400,
     ),
     ("POST", "/api/campaigns/spring/assign", {"json": {"at": "soon"}}, 422),
+    ("POST", "/api/campaigns/spring/assign", {"json": {"at": "9999-12-31T23:59:59Z"}}, 400),
     ("GET", "/api/campaigns/spring/assignments?limit=0", {}, 422),
 ]
 
