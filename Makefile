@@ -69,5 +69,15 @@ gbstats-reference:
 	@$(GBSTATS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'gbstats==0.8.0' 'pandas<2'
 	$(GBSTATS_VENV)/bin/python benchmarks/gbstats_reference.py --out tests/campaigns/data/gbstats_reference.json
 
+# scikit-uplift (sklift 0.5.1) in its own venv, on Tandem's numpy and scikit-learn (sklift uses
+# sklearn's stable_cumsum, deprecated in 1.8): regenerates the Qini reference numbers that
+# tests/campaigns/test_uplift.py checks.
+SKLIFT_VENV ?= .sklift-venv
+.PHONY: sklift-reference
+sklift-reference:
+	@test -x $(SKLIFT_VENV)/bin/python || $(PYTHON) -m venv $(SKLIFT_VENV)
+	@$(SKLIFT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'scikit-uplift==0.5.1' 'scikit-learn==1.9.1' 'numpy==2.4.6' 'pandas==2.3.3'
+	$(SKLIFT_VENV)/bin/python -W ignore::FutureWarning benchmarks/sklift_reference.py --out tests/campaigns/data/sklift_reference.json
+
 clean:
-	rm -rf .venv .gbstats-venv .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)
+	rm -rf .venv .gbstats-venv .sklift-venv .pytest_cache .mypy_cache .ruff_cache $(DEMO_DIR)
