@@ -387,8 +387,8 @@ def test_tables_of_an_earlier_version_get_the_append_properties(tmp_path: Path) 
     lake = Lake(tmp_path / "lake")
     config = lake.table("events").metadata().configuration
     assert config["delta.checkpointInterval"] == "10"
-    assert config["delta.logRetentionDuration"] == "interval 30 seconds"
-    assert config["delta.deletedFileRetentionDuration"] == "interval 30 seconds"
+    assert config["delta.logRetentionDuration"] == "interval 10 seconds"
+    assert config["delta.deletedFileRetentionDuration"] == "interval 10 seconds"
     assert lake.append(parsed(["a"])).accepted == 1
     lake.close()
 

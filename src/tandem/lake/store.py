@@ -48,18 +48,19 @@ if TYPE_CHECKING:
 COMMIT_RETRIES = 20
 APPEND_TABLES_CONFIG: dict[str, str] = {
     "delta.checkpointInterval": "10",
-    "delta.logRetentionDuration": "interval 30 seconds",
-    "delta.deletedFileRetentionDuration": "interval 30 seconds",
+    "delta.logRetentionDuration": "interval 10 seconds",
+    "delta.deletedFileRetentionDuration": "interval 10 seconds",
 }
 """Table properties of the append-heavy tables (`events`, `quarantine`). Readers (and deltalake's
 own commits) replay the log entries since the last checkpoint (~0.2 ms each; each small append is
-one), so checkpoints are frequent: every 10 commits, or once a second under a GroupCommitWriter.
+one), so checkpoints are frequent: every 10 commits, or every 2 seconds under a GroupCommitWriter.
 On a local disk deltalake also lists the whole `_delta_log` folder to read a table (~20-40 us per
 entry kept there), and the server commits up to ~100 times a second: so log entries expire after
-30 seconds (once a checkpoint follows them), and so do tombstones (files merged away), which
-would otherwise fill every checkpoint. Neither grows with the table's history; time travel
-reaches back 30 seconds (Tandem reads only the latest version); `Lake.compact(vacuum=True)`
-finds unreferenced files by listing the table (a full vacuum), not from tombstones."""
+10 seconds (once a checkpoint follows them), and so do tombstones (files merged away), which
+would otherwise fill every checkpoint. Neither grows with the table's history. Time travel
+reaches back 10 seconds (Tandem reads only the latest version; a handle left behind longer is
+read again from the latest checkpoint); `Lake.compact(vacuum=True)` finds unreferenced files by
+listing the table (a full vacuum), not from tombstones."""
 SMALL_FILE_BYTES = 16 * 1024 * 1024
 """Files under this size are merged by `Lake.compact_small_files`."""
 STAT_TEXT_CHARS = 32
@@ -620,13 +621,15 @@ class Lake:
                 Path(folder, add.path).unlink(missing_ok=True)
                 table.update_incremental()
                 continue
-            table.update_incremental()
-            merged = True
+            merged = True  # the handle stays at the version it merged from: the next pass reads
         return merged
 
-    def checkpoint(self, *, cleanup: bool = False) -> None:
+    def checkpoint(self, *, cleanup: bool = False, refresh: bool = True) -> None:
         """Write a checkpoint of both tables at their latest version (the writer's maintenance
-        thread does this every few commits, off the commit path); with `cleanup`, also delete
+        thread does this every few commits, off the commit path), or, without `refresh`, at the
+        version `compact_small_files` just read (no second read of the log, which lists the
+        whole `_delta_log` folder; the merge follows in the next checkpoint); with `cleanup`,
+        also delete
         log entries older than the log retention, and entries a direct append staged but never
         committed (a process killed in between) once they are a minute old. A failure is not an
         error: tried again later.
@@ -634,7 +637,7 @@ class Lake:
         with self._maintenance_lock:
             for name in (EVENTS, QUARANTINE):
                 try:
-                    table = self._maintenance_table(name)
+                    table = self._maintenance_table(name, refresh=refresh)
                     if table is None:
                         continue
                     table.create_checkpoint()
@@ -644,9 +647,9 @@ class Lake:
                 except (DeltaError, OSError):
                     continue
 
-    def _maintenance_table(self, name: str) -> DeltaTable | None:
-        """The maintenance thread's own handle of a table (at its latest version); None while
-        the table does not exist yet."""
+    def _maintenance_table(self, name: str, *, refresh: bool = True) -> DeltaTable | None:
+        """The maintenance thread's own handle of a table (brought to its latest version unless
+        `refresh` is false); None while the table does not exist yet."""
         table = self._maintenance.get(name)
         if table is None:
             try:
@@ -654,7 +657,7 @@ class Lake:
             except TableNotFoundError:
                 return None
             self._maintenance[name] = table
-        else:
+        elif refresh:
             table.update_incremental()
         return table
 
