@@ -23,6 +23,7 @@ import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from tandem.campaigns.definition import CampaignDefinition, MetricSpec
@@ -195,9 +196,11 @@ def outcome_frame(
         assigned = assigned.semi_join(exposed_customers(lake, definition.name), "customer_id")
     names = sorted({m.event for m in metrics})
     events = customer_events(lake)
-    events = events.filter(events.event.isin(names)).select(
-        "customer_id", "event", "timestamp", "properties"
-    )
+    events = events.filter(events.event.isin(names))
+    span = _time_span(lake, assigned, metrics)
+    if span is not None:  # constants the scan can use to skip files and row groups
+        events = events.filter(events.timestamp >= span[0], events.timestamp < span[1])
+    events = events.select("customer_id", "event", "timestamp", "properties")
     keys = assigned.select(_cid="customer_id", assigned_at="assigned_at")
     j = keys.join(events, keys._cid == events.customer_id).select(
         customer_id=keys._cid,
@@ -255,6 +258,28 @@ def outcome_frame(
         joined = out.left_join(values, out.customer_id == values._tcid)
         out = joined.mutate(**{column: joined._t}).drop("_tcid", "_t")
     return out
+
+
+def _time_span(
+    lake: Lake, assigned: ir.Table, metrics: Sequence[MetricSpec]
+) -> tuple[datetime, datetime] | None:
+    """[earliest assignment - longest pre-period, latest assignment + longest window): no event
+    outside it counts (None when nobody is assigned)."""
+    bounds = lake.con.to_pyarrow(
+        assigned.aggregate(lo=assigned.assigned_at.min(), hi=assigned.assigned_at.max())
+    ).to_pylist()[0]
+    if bounds["lo"] is None:
+        return None
+    before = max(
+        (
+            x.covariate.pre_period_days
+            for x in metrics
+            if x.covariate and x.covariate.pre_period_days
+        ),
+        default=0,
+    )
+    after = max(x.window_days for x in metrics)
+    return bounds["lo"] - timedelta(days=before), bounds["hi"] + timedelta(days=after)
 
 
 @dataclass(frozen=True)
