@@ -202,6 +202,9 @@ def test_import_from_parquet_and_bad_files(built: Workspace, tmp_path: Path) -> 
     (tmp_path / "y.csv").write_text("customer_id,group\ncus_1,offer\n", encoding="utf-8")
     with pytest.raises(InvalidValue, match="no `arm` column"):
         built.campaigns.import_assignments("spring", tmp_path / "y.csv")
+    pq.write_table(pa.table({"customer_id": [["cus_1"]], "arm": ["offer"]}), tmp_path / "l.parquet")
+    with pytest.raises(InvalidValue, match="holds list<item: string>, not text"):
+        built.campaigns.import_assignments("spring", tmp_path / "l.parquet")
     (tmp_path / "z.xlsx").write_text("?", encoding="utf-8")
     with pytest.raises(InvalidValue, match="unknown file type"):
         built.campaigns.import_assignments("spring", tmp_path / "z.xlsx")

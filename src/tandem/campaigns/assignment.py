@@ -194,7 +194,13 @@ def rows_table(table: pa.Table, *, source: str) -> tuple[pa.Table, str]:
     def text(name: str) -> pa.Array:
         column = table[names[name]]
         if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-            column = column.cast(pa.string())
+            try:
+                column = column.cast(pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise InvalidValue(
+                    f"{source}: column `{names[name]}` holds {column.type}, not text or numbers",
+                    field=name,
+                ) from None
         return column
 
     columns = {
