@@ -152,3 +152,16 @@ def test_bad_matching_settings_name_the_key(make_workspace: Callable[..., Worksp
     assert [p.field for p in caught.value.problems] == ["identity.matching.threshold"]
     with ws.session() as session:
         assert session.scalars(select(ResolutionRun)).all() == []
+
+
+def test_resolution_is_refused_while_an_erasure_runs(workspace: Workspace) -> None:
+    """One resolution or erasure at a time: the second is refused at once (409), nothing is
+    logged as a run."""
+    from tandem.lake.locks import Busy, exclusive
+
+    with exclusive(workspace.lake.path, "an erasure"), pytest.raises(Busy) as caught:
+        resolve(workspace)
+    assert caught.value.status_code == 409
+    assert caught.value.message.startswith("cannot start identity resolution")
+    with workspace.session() as session:
+        assert session.scalars(select(ResolutionRun)).all() == []

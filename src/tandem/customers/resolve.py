@@ -24,6 +24,7 @@ from tandem.customers import identity
 from tandem.db.models.identity import ResolutionRun
 from tandem.errors import InvalidConfig, Problem
 from tandem.lake.derived import replace_table, temp_table
+from tandem.lake.locks import exclusive
 
 if TYPE_CHECKING:
     import pyarrow as pa  # type: ignore[import-untyped]
@@ -72,7 +73,18 @@ def resolve(
     workspace: Workspace, *, progress: Progress | None = None, now: datetime | None = None
 ) -> ResolveResult:
     """Resolve every stored message to a customer and rebuild the profiles (see the module
-    docstring). Returns the run's id and counts."""
+    docstring). Returns the run's id and counts.
+
+    Holds the lake's lock (tandem.lake.locks) for the whole run: an erasure, a segment
+    evaluation or a campaign assignment meanwhile would be undone or would read a mix; one
+    started while this runs is refused (409 busy), as is a second resolution."""
+    with exclusive(workspace.lake.path, "identity resolution"):
+        return _locked_resolve(workspace, progress=progress, now=now)
+
+
+def _locked_resolve(
+    workspace: Workspace, *, progress: Progress | None, now: datetime | None
+) -> ResolveResult:
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
