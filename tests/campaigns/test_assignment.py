@@ -203,7 +203,7 @@ def test_import_from_parquet_and_bad_files(built: Workspace, tmp_path: Path) -> 
     with pytest.raises(InvalidValue, match="no `arm` column"):
         built.campaigns.import_assignments("spring", tmp_path / "y.csv")
     pq.write_table(pa.table({"customer_id": [["cus_1"]], "arm": ["offer"]}), tmp_path / "l.parquet")
-    with pytest.raises(InvalidValue, match="holds list<.*>, not text or numbers"):
+    with pytest.raises(InvalidValue, match=r"holds list<.*>, not text or numbers"):
         built.campaigns.import_assignments("spring", tmp_path / "l.parquet")
     (tmp_path / "z.xlsx").write_text("?", encoding="utf-8")
     with pytest.raises(InvalidValue, match="unknown file type"):
