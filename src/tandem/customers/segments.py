@@ -304,7 +304,7 @@ COLUMN_KINDS: Final = _COLUMN_KINDS
 _PERSONAL_WORDS: Final = frozenset(
     {w for words in FIELDS.values() for w in words}
     | {"address", "street", "postcode", "postalcode", "zip", "zipcode", "birthday", "birthdate"}
-    | {"dateofbirth", "dob", "ip", "ipaddress"}
+    | {"dateofbirth", "dob", "ip", "ipaddress", "handle", "username", "twitter", "instagram"}
 )
 PERSONAL_COLUMNS: Final = frozenset({"email", "phone", "first_name", "last_name"})
 
