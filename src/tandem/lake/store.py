@@ -599,7 +599,7 @@ class Lake:
                 [str(Path(self.table_path(name), unquote(p))) for p in paths],
                 schema=body_schema,
                 format="parquet",
-            ).to_table()
+            ).to_table(use_threads=False)  # on this (background) thread only
             folder = self.table_path(name)
             add = _write_file(folder, {column: value}, rows, data_change=False)
             now = int(time.time() * 1000)

@@ -23,7 +23,10 @@ last one, and deletes expired log entries every `cleanup_every` commits.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -50,6 +53,8 @@ class _Item:
 
 
 _STOP = object()
+MAINTENANCE_NICE = 10
+"""The maintenance thread's nice value (0 normal, 19 lowest)."""
 
 
 class GroupCommitWriter:
@@ -171,7 +176,10 @@ class GroupCommitWriter:
         """Checkpoint, merge small files and clean the log up as commits accumulate, at most
         once per `maintain_interval` (each pass reads the log once, whatever the number of
         commits since the last); one last checkpoint on close (the next process opens the
-        tables from it)."""
+        tables from it). The thread runs at a lower CPU priority (nice 10, where the OS has
+        per-thread priorities): merging rewrites megabytes, and on a busy machine the requests
+        waiting for their commit come first."""
+        _lower_priority()
         checkpointed = compacted = cleaned = 0
         last = float("-inf")
         while True:
@@ -200,3 +208,13 @@ class GroupCommitWriter:
                 self.checkpoints += 1
             if stopping:
                 return
+
+
+def _lower_priority() -> None:
+    """Give the calling thread a lower CPU priority (Linux: a thread is a task with its own nice
+    value); elsewhere, nothing."""
+    setpriority = getattr(os, "setpriority", None)
+    if setpriority is None or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        setpriority(os.PRIO_PROCESS, threading.get_native_id(), MAINTENANCE_NICE)
