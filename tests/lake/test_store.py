@@ -555,3 +555,40 @@ def test_entries_staged_by_a_killed_process_are_deleted_by_the_log_cleanup(
     assert recent.exists()  # perhaps an append about to link it
     assert DeltaTable(str(tmp_path / "lake" / "events")).version() == 1
     lake.close()
+
+
+def test_a_merge_commits_beside_appends_but_not_over_a_merge_of_the_same_files(
+    tmp_path: Path,
+) -> None:
+    from deltalake.transaction import RemoveAction
+
+    from tandem.lake.store import _rewrite_entry, _write_file
+
+    lake = _direct(Lake(tmp_path / "lake"))
+    for n in range(3):
+        lake.append(parsed([f"a{n}"]))
+    folder = tmp_path / "lake" / "events"
+    listed = DeltaTable(str(folder))
+    adds = pa.table(listed.get_add_actions(flatten=True))
+    paths = [unquote(p) for p in adds.column("path").to_pylist()]
+    rows = pa.table(listed.to_pyarrow_table()).drop_columns(["source"])
+
+    def merge() -> int | None:
+        add = _write_file(str(folder), {"source": "web"}, rows, data_change=False)
+        removes = [
+            RemoveAction(p, False, 0, s, {"source": "web"})
+            for p, s in zip(paths, adds.column("size_bytes").to_pylist(), strict=True)
+        ]
+        return _rewrite_entry(str(folder), listed.version(), [*removes, add], ["source"])
+
+    assert lake.append(parsed(["b"])).version == 4  # an append after the listing...
+    assert merge() == 5  # ...does not conflict with the merge
+    assert merge() is None  # the same files merged again: they are gone, nothing committed
+    table = DeltaTable(str(folder))
+    assert table.version() == 5
+    assert len(table.file_uris()) == 2  # the merged file and b's
+    assert table.to_pyarrow_dataset().count_rows() == 4
+    info = _entry(folder, 5)[0]["commitInfo"]
+    assert (info["operation"], info["readVersion"]) == ("OPTIMIZE", 3)
+    assert lake.append(parsed(["a1", "c"])).duplicates == 1
+    lake.close()

@@ -583,6 +583,7 @@ class Lake:
         tiers = pc.floor(pc.logb(pc.max_element_wise(small.column("size_bytes"), 1), 8))
         small = small.append_column("tier", tiers)
         merged = False
+        read = table.version()  # the version the files were listed at
         for group in small.group_by([f"partition.{column}", "tier"]).aggregate([]).to_pylist():
             value = group[f"partition.{column}"]
             files = small.filter(
@@ -607,6 +608,12 @@ class Lake:
                 RemoveAction(unquote(p), False, now, size, {column: value})
                 for p, size in zip(paths, files.column("size_bytes").to_pylist(), strict=True)
             ]
+            if _direct_ok(table):  # entries since the files were listed are checked each time
+                if _rewrite_entry(folder, read, [*removes, add], PARTITIONS[name]) is None:
+                    Path(folder, add.path).unlink(missing_ok=True)  # data untouched: next pass
+                    return merged
+                merged = True
+                continue
             try:
                 table.create_write_transaction(
                     [*removes, add],
@@ -700,32 +707,96 @@ def _delete_staged(log: Path, age: float) -> None:
                     os.unlink(entry.path)
 
 
-def _append_log_entry(actions: list[AddAction], read_version: int, partitions: list[str]) -> bytes:
-    """The Delta log entry of a blind append of `actions`: commitInfo, then one `add` each
-    (the path URL-encoded, as the protocol stores paths)."""
+def _append_log_entry(
+    actions: Sequence[AddAction | RemoveAction], read_version: int, partitions: list[str]
+) -> bytes:
+    """The Delta log entry of `actions`: commitInfo, then one `add` or `remove` each (paths
+    URL-encoded, as the protocol stores them). Adds only: a blind append (WRITE); with removes:
+    a rewrite of files (OPTIMIZE, no data change)."""
+    append = all(isinstance(a, AddAction) for a in actions)
     info = {
         "commitInfo": {
             "timestamp": int(time.time() * 1000),
-            "operation": "WRITE",
-            "operationParameters": {"mode": "Append", "partitionBy": json.dumps(partitions)},
+            "operation": "WRITE" if append else "OPTIMIZE",
+            "operationParameters": (
+                {"mode": "Append", "partitionBy": json.dumps(partitions)} if append else {}
+            ),
             "readVersion": read_version,
-            "isBlindAppend": True,
+            "isBlindAppend": append,
             "engineInfo": "tandem",
             "clientVersion": "tandem",
         }
     }
     lines = [json.dumps(info, separators=(",", ":"))]
     for action in actions:
-        add = {
-            "path": quote(action.path, safe="/="),
-            "partitionValues": dict(action.partition_values),
-            "size": action.size,
-            "modificationTime": action.modification_time,
-            "dataChange": action.data_change,
-            "stats": action.stats,
-        }
-        lines.append(json.dumps({"add": add}, separators=(",", ":")))
+        entry: dict[str, Any]
+        if isinstance(action, AddAction):
+            entry = {
+                "add": {
+                    "path": quote(action.path, safe="/="),
+                    "partitionValues": dict(action.partition_values),
+                    "size": action.size,
+                    "modificationTime": action.modification_time,
+                    "dataChange": action.data_change,
+                    "stats": action.stats,
+                }
+            }
+        else:
+            entry = {
+                "remove": {
+                    "path": quote(action.path, safe="/="),
+                    "deletionTimestamp": action.deletion_timestamp,
+                    "dataChange": action.data_change,
+                    "extendedFileMetadata": True,
+                    "partitionValues": dict(action.partition_values or {}),
+                    "size": action.size,
+                }
+            }
+        lines.append(json.dumps(entry, separators=(",", ":")))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _rewrite_entry(
+    folder: str,
+    read_version: int,
+    actions: list[AddAction | RemoveAction],
+    partitions: list[str],
+) -> int | None:
+    """Commit a rewrite of files (`actions`: their removes, then the merged file's add, no data
+    change) read at `read_version`, the way `Lake._append_entry` commits appends (a staged
+    entry hard-linked as the next version), but on its own: the maintenance thread holds no
+    write lock. Entries other writers committed after `read_version` are read: appends do not
+    conflict with a rewrite; an entry that removes one of the same files (another merge, a
+    duplicate removal, an erasure) or changes metadata or protocol does. The new version, or
+    None on a conflict or when the log cannot be followed (nothing committed)."""
+    gone = {a.path for a in actions if isinstance(a, RemoveAction)}
+    log = Path(folder, "_delta_log")
+    staged = log / f".tandem-{uuid.uuid4().hex}.json.tmp"
+    head = read_version
+    try:
+        staged.write_bytes(_append_log_entry(actions, read_version, partitions))
+        for _ in range(MAX_VERSIONS_FOLLOWED):
+            if not (log / f"{head:020d}.json").exists():
+                return None  # expired: the log between cannot be checked
+            try:
+                os.link(staged, log / f"{head + 1:020d}.json")
+                return head + 1
+            except FileExistsError:
+                entry = (log / f"{head + 1:020d}.json").read_bytes()
+            if b'"metaData"' in entry or b'"protocol"' in entry:
+                return None
+            if b'"remove"' in entry:
+                for line in entry.split(b"\n"):
+                    removed = json.loads(line).get("remove") if line.strip() else None
+                    if removed and unquote(removed["path"]) in gone:
+                        return None
+            head += 1
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            staged.unlink()
 
 
 def _configure(table: DeltaTable, config: dict[str, str]) -> None:
