@@ -220,3 +220,31 @@ def test_a_forgotten_customer_is_not_assigned_again(built: Workspace) -> None:
     again = built.campaigns.assign("spring", at=cd.NOW)
     assert again.target == 5 and sum(again.added.values()) == 0
     assert "cus_2" not in _assignments(built)
+
+
+def test_import_follows_merged_customer_ids(built: Workspace, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tandem.lake.derived import replace_table
+
+    created = datetime(2026, 2, 1, tzinfo=UTC)
+    replace_table(
+        built.lake,
+        "customer_ids",
+        pa.table(
+            {
+                "customer_id": ["cus_1", "cus_old", "cus_older"],
+                "created_at": [created] * 3,
+                "run": [1, 1, 1],
+                "merged_into": [None, "cus_1", "cus_old"],  # older -> old -> cus_1
+                "merged_at": [None, created, created],
+            }
+        ),
+    )
+    built.campaigns.create(cd.definition())
+    rejected = _import(built, tmp_path, "customer_id,arm\ncus_older,offer\ncus_gone,offer\n")
+    assert rejected == {2: "unknown customer (customer_id)"}
+    rows = built.lake.con.to_pyarrow(built.campaigns.assignments("spring")).to_pylist()
+    assert [(r["customer_id"], r["arm"], r["record_id"]) for r in rows] == [
+        ("cus_1", "offer", "cus_older")
+    ]

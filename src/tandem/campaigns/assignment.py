@@ -229,17 +229,12 @@ def _candidates(ws: Workspace, values: list[str], id_column: str) -> pa.Table:
     import ibis
 
     from tandem.customers.profiles import parse_identifier
-    from tandem.lake.schema import IDENTITIES, PROFILES
+    from tandem.lake.schema import IDENTITIES
 
     lake = ws.lake
     con = lake.con
     if id_column == "customer_id":
-        given = ibis.memtable(pa.table({"value": pa.array(values, pa.string())}))
-        profiles = lake.raw(PROFILES)
-        found = given.join(profiles, given.value == profiles.customer_id).select(
-            "value", "customer_id"
-        )
-        return con.to_pyarrow(found)
+        return _current_customers(lake, values)
     if id_column == "record_id":
         given = ibis.memtable(pa.table({"value": pa.array(values, pa.string())}))
         ids = lake.raw(IDENTITIES)
@@ -278,6 +273,43 @@ def _candidates(ws: Workspace, values: list[str], id_column: str) -> pa.Table:
         .distinct()
     )
     return con.to_pyarrow(found)
+
+
+MERGE_HOPS: Final = 20
+"""How many merges a customer id given in a file is followed through (a chain is rarely longer
+than a few: ids are never reused)."""
+
+
+def _current_customers(lake: Lake, values: list[str]) -> pa.Table:
+    """(value, customer_id) for customer ids: an id with a profile names itself; an id merged
+    into another since (customer_ids.merged_into) names the customer it was merged into, as
+    `tandem profile show` follows it."""
+    import ibis
+
+    from tandem.lake.schema import CUSTOMER_IDS, PROFILES
+
+    con = lake.con
+    profiles = lake.raw(PROFILES).select(_pcid="customer_id")
+    merges = lake.raw(CUSTOMER_IDS)
+    merges = merges.filter(merges.merged_into.notnull()).select(
+        _from="customer_id", _to="merged_into"
+    )
+    found: list[pa.Table] = []
+    pending = pa.table(
+        {"value": pa.array(values, pa.string()), "at": pa.array(values, pa.string())}
+    )
+    for _ in range(MERGE_HOPS):
+        if not pending.num_rows:
+            break
+        given = ibis.memtable(pending)
+        here = given.join(profiles, given.at == profiles._pcid).select(
+            "value", customer_id=given.at
+        )
+        found.append(con.to_pyarrow(here))
+        moved = given.join(merges, given.at == merges._from).select("value", at=merges._to)
+        pending = con.to_pyarrow(moved)
+    schema = pa.schema([("value", pa.string()), ("customer_id", pa.string())])
+    return pa.concat_tables([t.cast(schema) for t in found]) if found else schema.empty_table()
 
 
 def _profile_identifiers(lake: Lake) -> ir.Table:
@@ -386,7 +418,7 @@ def resolve_rows(
             continue
         accepted += 1
         if cid not in have and cid not in new:
-            new[cid] = (arm, None if id_column == "customer_id" else value, at)
+            new[cid] = (arm, None if value == cid else value, at)
     rejections.sort(key=lambda r: r.row)
     table = pa.table(
         {
