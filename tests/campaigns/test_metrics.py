@@ -174,3 +174,31 @@ def test_a_property_name_with_quotes_is_read_as_a_name(
     for i, value in enumerate(odd.values()):
         sums = workspace.campaigns.summaries("spring", f"m{i}")
         assert sums[("control", "all")] == ArmSummary(3, value, value**2)
+
+
+def test_infinite_amounts_count_as_no_amount(workspace: Workspace, tmp_path: Path) -> None:
+    import json
+
+    def gift(mid: str, user: str, days: int, amount: object) -> dict[str, object]:
+        message = cd._order(mid, user, days * cd.DAY, 0)
+        return {**message, "event": "Gift Sent", "properties": {"amount": amount}}
+
+    messages = [
+        *cd.MESSAGES,
+        gift("g1", "u1", 1, 10),
+        gift("g2", "u2", 1, "1e999"),
+        gift("g3", "u2", 2, "-Infinity"),
+        gift("g4", "u2", 3, "NaN"),
+    ]
+    cd.build(workspace, tmp_path, messages)
+    metrics = [
+        {"name": "gifts", "kind": "count", "event": "Gift Sent"},
+        {"name": "given", "kind": "sum", "event": "Gift Sent", "property": "amount"},
+    ]
+    workspace.campaigns.create(cd.definition(metrics=metrics, exposures=[]))
+    cd.import_known_arms(workspace, tmp_path)
+    given = {c: v for c, (_, v, _) in _values(workspace, "given").items()}
+    assert given["cus_2"] == 0.0 and given["cus_1"] == 10.0
+    assert _values(workspace, "gifts")["cus_2"][1] == 3.0  # the events still count
+    results = workspace.campaigns.results("spring", by="monetary", bins=2)
+    json.dumps(results.to_dict(), allow_nan=False)  # every number is finite

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -90,9 +91,17 @@ def json_path(key: str) -> str:
     return "$." + json.dumps(key, ensure_ascii=False)
 
 
+def finite_number(text: ir.StringValue) -> ir.FloatingValue:
+    """Text as a number; null when it is not one, or is infinite or NaN ("Infinity", "1e999")."""
+    import ibis
+
+    value = text.try_cast("float64")
+    return ibis.ifelse(value.isinf() | value.isnan(), ibis.null("float64"), value)
+
+
 def property_number(properties: ir.StringValue, name: str) -> ir.FloatingValue:
-    """Event property `name` as a number (null when missing or not a number)."""
-    return json_text(properties, name).try_cast("float64")
+    """Event property `name` as a number (null when missing or not a finite number)."""
+    return finite_number(json_text(properties, name))
 
 
 def assignments_of(lake: Lake, campaign: str) -> ir.Table:
@@ -135,7 +144,7 @@ def trait_value(lake: Lake, trait: str) -> tuple[ir.Table, str]:
             detail=f"use a profile column ({known}) or a golden trait that profiles carry",
         )
     if numbers == n:
-        return values.mutate(_trait=values._trait.try_cast("float64")), "number"
+        return values.mutate(_trait=finite_number(values._trait)), "number"
     return values, "text"
 
 
@@ -338,9 +347,11 @@ def bucketed(
                 **{f"q{k}": x.quantile(p) for k, p in enumerate(probs)}
             ).to_pyarrow()
             cuts = [quantiles[f"q{k}"][0].as_py() for k in range(len(probs))]
-            found = sorted({float(c) for c in cuts if c is not None})
+            found = sorted({float(c) for c in cuts if c is not None and math.isfinite(c)})
         else:
             found = sorted({float(e) for e in edges})
+            if not all(math.isfinite(e) for e in found):
+                raise InvalidValue("bucket edges must be finite numbers", field="edges")
             if not found:
                 raise InvalidValue("give at least one edge", field="edges")
         labels = [_label(None, found[0]) if found else "all"]

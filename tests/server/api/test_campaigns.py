@@ -62,6 +62,10 @@ def test_campaign_lifecycle_over_http(built: Api) -> None:
     assert results.status_code == 200, results.text
     revenue = next(m for m in results.json()["metrics"] if m["metric"] == "revenue")
     assert revenue["comparisons"][0]["control_mean"] == 7.5
+    nan = built.call(
+        VIEWER, "GET", "/api/campaigns/spring/results", params={"by": "monetary", "edges": ["nan"]}
+    )
+    assert nan.status_code == 400 and nan.json()["field"] == "by", nan.text
     by = built.call(
         VIEWER, "GET", "/api/campaigns/spring/results", params={"by": "monetary", "edges": [20]}
     )
