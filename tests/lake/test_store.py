@@ -592,3 +592,19 @@ def test_a_merge_commits_beside_appends_but_not_over_a_merge_of_the_same_files(
     assert (info["operation"], info["readVersion"]) == ("OPTIMIZE", 3)
     assert lake.append(parsed(["a1", "c"])).duplicates == 1
     lake.close()
+
+
+def test_the_dedupe_index_is_not_traversed_by_the_garbage_collector(tmp_path: Path) -> None:
+    """Millions of ids in a set a full collection visits one by one stall every request."""
+    import gc
+
+    lake = Lake(tmp_path / "lake")
+    writer = lake.writer()
+    assert writer.submit(parsed(["a", "b"])).result().accepted == 2
+    ids = lake._index.ids("web")
+    assert ids == {"a", "b"}
+    assert gc.is_tracked(ids)
+    assert not any(o is ids for o in gc.get_objects())  # in the permanent generation
+    writer.close()
+    assert any(o is ids for o in gc.get_objects())  # collectable again
+    lake.close()

@@ -299,7 +299,13 @@ class Lake:
         version = self._follow(EVENTS)
         sources = pc.unique(events.column("source")).to_pylist()
         log = Path(self.table_path(EVENTS)) / "_delta_log"
-        self._index.catch_up(version, sources, log, lambda: self._table(EVENTS))
+        self._index.catch_up(
+            version,
+            sources,
+            log,
+            lambda: self._table(EVENTS),
+            freeze=self.checkpoint_in_background,  # a server's: long-lived, millions of ids
+        )
         ids = events.column("message_id").to_pylist()
         if len(sources) == 1:
             known = self._index.ids(sources[0])

@@ -24,6 +24,7 @@ last one, and deletes expired log entries every `cleanup_every` commits.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import queue
 import sys
@@ -122,6 +123,7 @@ class GroupCommitWriter:
         self._wake.set()
         self._maintainer.join()
         self.lake.checkpoint_in_background = False
+        gc.unfreeze()  # the dedupe index's sets (and what was alive then) can be collected again
 
     def __enter__(self) -> GroupCommitWriter:
         return self
