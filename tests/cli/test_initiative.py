@@ -66,7 +66,7 @@ def test_initiative_errors(tandem: Tandem, ws_path: Path) -> None:
     run = tandem("initiative", "kpi", "add", "x", "loyal", "--target", "500", "--measure",
                  "segment:loyal", *w)  # fmt: skip
     assert run.exit_code == 1
-    assert "available when segments and campaigns exist (issue 5)" in run.stderr
+    assert "no segment `loyal`" in run.stderr and "tandem segment create" in run.stderr
     run = tandem("initiative", "report", "x", "nope", "3", "--json", *w)
     assert run.exit_code == 1 and run.json()["error"] == "not_found"
     run = tandem("initiative", "show", "nope", *w)

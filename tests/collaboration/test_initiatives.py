@@ -146,7 +146,7 @@ def test_manual_kpi_history_and_progress(workspace: Workspace) -> None:
 
 def test_kpi_errors(workspace: Workspace) -> None:
     _add(workspace)
-    with pytest.raises(InvalidValue, match="available when segments and campaigns exist"):
+    with pytest.raises(NotFound, match="no segment `loyal`"):
         workspace.initiatives.add_kpi("app", "loyal", target=1000, measure="segment:loyal")
     with pytest.raises(InvalidValue, match="unknown direction"):
         workspace.initiatives.add_kpi("app", "k", target=1, direction="around")
@@ -302,7 +302,7 @@ def test_import_is_all_or_nothing_with_lines(workspace: Workspace, tmp_path: Pat
         (19, "initiatives[0].kpis[1].measure"),
         (21, "initiatives[1].owners"),
     ]
-    assert "issue 5" in info.value.problems[0].message
+    assert info.value.problems[0].message == "no segment `loyal`"
     assert workspace.initiatives.list() == []
     path.write_text(GOOD_FILE.replace("status: active", "status: late"), encoding="utf-8")
     with pytest.raises(InvalidInput) as info:
