@@ -3,7 +3,9 @@ deduplication by (source, message_id), read through Ibis on DuckDB.
 
 Writes are Delta commits (one per table per call): a reader never sees half a write, and several
 processes (the server and a CLI import) may append at the same time; deltalake's optimistic
-concurrency orders their commits and a conflicting commit is retried here.
+concurrency orders their commits and a conflicting commit is retried here. The server's appends
+and background merges write their log entry directly (`Lake._append_entry`, `_rewrite_entry`:
+the same put-if-absent, without deltalake's listing of the whole log on every commit).
 """
 
 from __future__ import annotations
