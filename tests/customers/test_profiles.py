@@ -325,3 +325,34 @@ def test_lookups_from_many_threads(built: Workspace) -> None:
     for thread in threads:
         thread.join()
     assert wrong == []
+
+
+def test_an_absurd_order_amount_counts_as_none(built: Workspace, tmp_path: Path) -> None:
+    """An order whose revenue is not a finite amount below 10^18 ("1e999", 1e20) is an order
+    without revenue: one bad event neither breaks the profiles nor distorts a customer's sum."""
+    from tandem.customers.ingest import ingest_file
+    from tandem.lake.derived import replace_table
+    from tests.customers.profile_data import _order
+
+    bad = [
+        _order("o-inf", "hv-1", "2026-06-01T10:00:00Z", "O-INF", "1e999"),
+        _order("o-big", "hv-1", "2026-06-02T10:00:00Z", "O-BIG", 1e20),
+    ]
+    path = tmp_path / "bad-orders.ndjson"
+    path.write_text("".join(json.dumps(m) + "\n" for m in bad))
+    assert ingest_file(built.lake, path, source="web").accepted == 2
+    identities = built.lake.table("identities").to_pyarrow_table()
+    extra = pa.table(
+        {
+            "source": ["web", "web"],
+            "message_id": ["o-inf", "o-big"],
+            "record_id": ["o-inf", "o-big"],
+            "customer_id": ["cus_a", "cus_a"],
+        },
+        schema=identities.schema,
+    )
+    replace_table(built.lake, "identities", pa.concat_tables([identities, extra]))
+    stats = build_profiles(built, now=NOW, run=2)
+    a = profile(built, "cus_a")
+    assert (a["orders"], a["revenue"]) == (4, 150.5)
+    assert stats.revenue == 680.5

@@ -354,7 +354,10 @@ SELECT customer_id,
        max("timestamp") AS last_order_at
 FROM (
     SELECT i.customer_id, e."timestamp",
-           TRY_CAST(json_extract_string(e.properties, $1) AS DOUBLE) AS revenue,
+           -- a value that is not a finite amount below 10^18 (inf, 1e999, NaN) counts as none:
+           -- one bad event must not break every profile (nor overflow the exact sum)
+           CASE WHEN abs(TRY_CAST(json_extract_string(e.properties, $1) AS DOUBLE)) < 1e18
+                THEN TRY_CAST(json_extract_string(e.properties, $1) AS DOUBLE) END AS revenue,
            coalesce(json_extract_string(e.properties, $2), e.message_id) AS order_key
     FROM lake_events AS e
     JOIN lake_identities AS i ON i.source = e.source AND i.message_id = e.message_id
