@@ -69,6 +69,7 @@ def test_forget_erases_a_resolved_person_everywhere(built: Workspace) -> None:
         "segment_memberships": 0,
         "assignments": 0,
         "exposures": 0,
+        "campaign_customer_lists": 0,
     }
     assert occurrences(built, ANN) == dict.fromkeys(SCHEMAS, 0)
     # everyone else is still there
@@ -178,3 +179,24 @@ def test_forget_waits_for_no_resolution(built: Workspace) -> None:
     assert "already running" in caught.value.message
     assert built.lake.events().count().to_pyarrow().as_py() == 12
     assert forget(built, plan).rows["events"] == 6  # released: it runs
+
+
+def test_forget_takes_the_person_off_campaign_customer_lists(built: Workspace) -> None:
+    built.campaigns.create(
+        {
+            "name": "listed",
+            "channel": "email",
+            "owners": ["marketing"],
+            "customers": ["cus_a", "cus_b"],
+            "start": "2026-07-01T00:00:00Z",
+            "end": "2026-08-01T00:00:00Z",
+            "arms": [
+                {"name": "control", "share": 0.5, "control": True},
+                {"name": "offer", "share": 0.5},
+            ],
+            "metrics": [{"name": "bought", "kind": "conversion", "event": "Order Completed"}],
+        }
+    )
+    result = forget(built, plan_forget(built, "ann@x.example"))
+    assert result.rows["campaign_customer_lists"] == 1
+    assert built.campaigns.get("listed").to_dict(customers=True)["customers"] == ["cus_b"]

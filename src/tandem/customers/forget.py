@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
+from sqlalchemy import select
 
 from tandem.customers.profiles import (
     FIELDS,
@@ -40,6 +41,7 @@ from tandem.customers.profiles import (
     parse_identifier,
     resolved,
 )
+from tandem.db.models.campaigns import Campaign
 from tandem.db.models.identity import Erasure
 from tandem.errors import NotFound
 from tandem.lake.erase import delete_rows, vacuum_now
@@ -76,6 +78,8 @@ TABLES = (
     EXPOSURES,
 )
 BY_CUSTOMER = (SEGMENT_MEMBERSHIPS, ASSIGNMENTS, EXPOSURES)
+CAMPAIGN_LISTS = "campaign_customer_lists"
+"""Not a lake table: campaigns (metadata) whose explicit customer list held the person."""
 """Tables that know a customer only by customer id (also an id since merged into another)."""
 _ID_KEYS = [k for f in ("email", "phone") for k in FIELDS[f]] + ["handle", "username"]
 
@@ -242,6 +246,7 @@ def _forget(
         rows[IDENTITY_LINKS] = delete_rows(
             lake, IDENTITY_LINKS, keys, [["customer_id"], ["id_value"]]
         )
+    every_id = pa.table({"customer_id": pa.array([], pa.string())})
     if plan.customers:
         # segment memberships, assignments and exposures written before a merge name the
         # customer by an id merged since: found before customer_ids forgets the merges
@@ -260,6 +265,18 @@ def _forget(
         )
     vacuumed = vacuum_now(lake, [n for n, c in rows.items() if c]) if vacuum else None
     with workspace.session() as session:
+        # a campaign aimed at an explicit list of customers keeps their ids in its definition
+        gone = set(every_id.column("customer_id").to_pylist())
+        lists = 0
+        if gone:
+            for campaign in session.scalars(
+                select(Campaign).where(Campaign.customers.is_not(None))
+            ):
+                kept = [c for c in campaign.customers or [] if c not in gone]
+                if len(kept) != len(campaign.customers or []):
+                    campaign.customers = kept
+                    lists += 1
+        rows[CAMPAIGN_LISTS] = lists
         erasure = Erasure(
             erased_at=datetime.now(UTC),
             requested_by=requested_by,
