@@ -3,9 +3,9 @@
 Definitions and sizes are read by every signed-in user; a segment is created, evaluated or
 deleted by editors of its owning functions (a new one: an editor whose function is among its
 owners), by grants and by admins. Its member list is customer data (`read_data`: owners and the
-digital team). A condition on a personal trait (email, phone, name, address, birth date, social handle) needs
-`read_personal` on the segment, for a preview too: a count over an email address says whether
-that person is a customer.
+digital team). A condition on a personal trait (email, phone, name, address, birth date, social
+handle) needs `read_personal` on the segment, for a preview too: a count over an email address
+says whether that person is a customer.
 """
 
 from __future__ import annotations
