@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.campaigns.lift_export import COLUMNS, lift_test, write_lift_tests
+from tandem.campaigns.lift_export import COLUMNS, lift_test, parse_spend, write_lift_tests
 from tandem.campaigns.stats import ArmSummary, compare
 from tandem.errors import InvalidValue
 
@@ -154,3 +154,19 @@ def test_the_csv_has_exactly_pymc_marketings_columns(tmp_path: Path) -> None:
     assert rows[0]["channel"] == "email_spend"
     assert float(rows[0]["delta_y"]) == pytest.approx(30.0)
     assert float(rows[0]["sigma"]) == t.sigma  # written exactly (repr of the float)
+
+
+def test_spend_per_arm_is_parsed_the_same_for_the_cli_and_the_api() -> None:
+    cli = parse_spend(
+        ["offer=5000", " control = 0"], separator="=", option="--spend", field="spend"
+    )
+    api = parse_spend(["offer:5000", "control:0"], separator=":", option="spend", field="x")
+    assert cli == api == {"offer": 5000.0, "control": 0.0}
+    assert parse_spend(None, separator="=", option="--spend", field="spend") is None
+    for bad in ("offer", "=5", "offer=-1", "offer=nan", "offer=lots"):
+        with pytest.raises(InvalidValue) as caught:
+            parse_spend([bad], separator="=", option="--spend", field="spend")
+        assert caught.value.message == (
+            f"--spend {bad!r}: write ARM=AMOUNT with an amount >= 0, e.g. --spend offer=5000"
+        )
+        assert caught.value.field == "spend"

@@ -65,6 +65,30 @@ class LiftTest:
         return asdict(self)
 
 
+def parse_spend(
+    values: list[str] | None, *, separator: str, option: str, field: str
+) -> dict[str, float] | None:
+    """Spend per arm from `ARM<separator>AMOUNT` texts (the CLI's `--spend offer=5000`, the
+    API's `spend=offer:5000`); None when none is given. `option` names the input in errors."""
+    if not values:
+        return None
+    out: dict[str, float] = {}
+    for text in values:
+        arm, sep, amount = text.partition(separator)
+        try:
+            value = float(amount)
+        except ValueError:
+            value = math.nan
+        if not sep or not arm.strip() or not math.isfinite(value) or value < 0:
+            raise InvalidValue(
+                f"{option} {text!r}: write ARM{separator}AMOUNT with an amount >= 0, "
+                f"e.g. {option} offer{separator}5000",
+                field=field,
+            )
+        out[arm.strip()] = value
+    return out
+
+
 def lift_test(
     comparison: Comparison,
     *,

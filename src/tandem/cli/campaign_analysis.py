@@ -134,25 +134,6 @@ def _check_writable(path: Path) -> None:
         raise InvalidValue(f"folder {path.parent} does not exist", field="out")
 
 
-def _parse_spend(values: list[str] | None) -> dict[str, float] | None:
-    if not values:
-        return None
-    out: dict[str, float] = {}
-    for text in values:
-        arm, sep, amount = text.partition("=")
-        try:
-            value = float(amount)
-        except ValueError:
-            value = math.nan
-        if not sep or not arm.strip() or not math.isfinite(value) or value < 0:
-            raise InvalidValue(
-                f"--spend {text!r}: write ARM=AMOUNT with an amount >= 0, e.g. --spend offer=5000",
-                field="spend",
-            )
-        out[arm.strip()] = value
-    return out
-
-
 def export_lift(
     name: NameArgument,
     out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
@@ -192,7 +173,7 @@ def export_lift(
 
     Example: tandem campaign export-lift spring-winback --out lift.csv --spend offer=5000
     """
-    from tandem.campaigns.lift_export import campaign_lift_tests, write_lift_tests
+    from tandem.campaigns.lift_export import campaign_lift_tests, parse_spend, write_lift_tests
 
     _check_writable(out)
     with open_workspace(workspace) as ws:
@@ -202,7 +183,7 @@ def export_lift(
             metric=metric,
             arm=arm,
             channel=channel,
-            spend=_parse_spend(spend),
+            spend=parse_spend(spend, separator="=", option="--spend", field="spend"),
             cost_per_exposure=cost_per_exposure,
             exposure_kind=exposure,
             cuped=cuped,

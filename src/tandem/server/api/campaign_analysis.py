@@ -9,14 +9,12 @@ aggregates every signed-in user reads, as the campaign's results; the per-custom
 from __future__ import annotations
 
 import io
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import Field
 
-from tandem.errors import InvalidValue
 from tandem.server.deps import CurrentUser, WorkspaceDep
 from tandem.server.policy import owned_resource, require
 
@@ -72,25 +70,6 @@ def uplift(
     return data
 
 
-def _spend(values: list[str] | None) -> dict[str, float] | None:
-    if not values:
-        return None
-    out: dict[str, float] = {}
-    for text in values:
-        arm, sep, amount = text.partition(":")
-        try:
-            value = float(amount)
-        except ValueError:
-            value = math.nan
-        if not sep or not arm.strip() or not math.isfinite(value) or value < 0:
-            raise InvalidValue(
-                f"spend {text!r}: write ARM:AMOUNT with an amount >= 0, e.g. offer:5000",
-                field="query.spend",
-            )
-        out[arm.strip()] = value
-    return out
-
-
 @router.get(
     "/campaigns/{name}/lift-tests",
     summary="The campaign's lifts as PyMC-Marketing lift tests (channel, x, delta_x, delta_y, "
@@ -110,7 +89,7 @@ def lift_tests(
     cuped: bool = True,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> dict[str, Any] | Response:
-    from tandem.campaigns.lift_export import COLUMNS, campaign_lift_tests
+    from tandem.campaigns.lift_export import COLUMNS, campaign_lift_tests, parse_spend
 
     tests = campaign_lift_tests(
         ws,
@@ -118,7 +97,7 @@ def lift_tests(
         metric=metric,
         arm=arm,
         channel=channel,
-        spend=_spend(spend),
+        spend=parse_spend(spend, separator=":", option="spend", field="query.spend"),
         cost_per_exposure=cost_per_exposure,
         exposure_kind=exposure,
         cuped=cuped,
