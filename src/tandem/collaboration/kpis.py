@@ -4,8 +4,7 @@ A KPI is a target on a *measure*. The measure is written as text:
 
 - `manual`: a number the team reports (`tandem initiative report`), kept as a dated history;
 - `survey:NAME:QUESTION`: the share agreeing with an agreement question of a survey, in percent;
-- `segment:NAME`: a segment's size at its latest evaluation (tandem.customers.segments registers
-  the reader);
+- `segment:NAME`: a segment's size at its latest evaluation;
 - `campaign:NAME:METRIC`: a campaign metric's lift, the relative lift in percent of the campaign's
   first treatment arm against its control (intention to treat, fixed horizon, not CUPED-adjusted:
   the `relative` estimate of `tandem campaign results`).
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from tandem.errors import InvalidValue, TandemError
+from tandem.errors import InvalidValue, NotFound, TandemError
 
 if TYPE_CHECKING:
     from tandem.workspace import Workspace
@@ -114,14 +113,12 @@ MEASURE_KINDS["survey"].reader = _survey_agreement
 
 
 def _segment_size(ws: Workspace, measure: Measure) -> float:
-    """Importing tandem.customers.segments registers its reader (a segment's size at its latest
-    evaluation) in place of this one; this makes `segment:NAME` readable when only this module
-    was imported."""
-    import tandem.customers.segments  # noqa: F401
-
-    reader = MEASURE_KINDS["segment"].reader
-    assert reader is not None and reader is not _segment_size
-    return reader(ws, measure)
+    """The segment's size at its latest evaluation."""
+    (name,) = measure.parts
+    info = ws.segments.get(name, history=False)
+    if info.latest is None:
+        raise NoValueYet(f"segment {name} has not been evaluated yet", field="measure")
+    return float(info.latest.size)
 
 
 MEASURE_KINDS["segment"].reader = _segment_size
@@ -131,10 +128,8 @@ def _campaign_lift(ws: Workspace, measure: Measure) -> float:
     """Relative lift in percent of the campaign's first treatment arm against its control on
     the metric: the `relative` estimate of the campaign's results (intention to treat, fixed
     horizon, without CUPED), e.g. 12.5 for +12.5%."""
-    from tandem.errors import NotFound
-
     name, metric = measure.parts
-    definition = ws.campaigns.get(name).definition
+    definition = ws.campaigns.definition(name)
     definition.metric(metric)  # an unknown metric is NotFound, naming the metrics
     try:
         results = ws.campaigns.results(name)
@@ -149,11 +144,6 @@ def _campaign_lift(ws: Workspace, measure: Measure) -> float:
 
 
 MEASURE_KINDS["campaign"].reader = _campaign_lift
-
-
-def register_reader(kind: str, reader: Reader) -> None:
-    """Make a declared measure kind readable (issue 5 calls this for segment and campaign)."""
-    MEASURE_KINDS[kind].reader = reader
 
 
 def parse_measure(text: str) -> Measure:

@@ -67,7 +67,7 @@ from tandem.db.models import Function, Segment, SegmentEvaluationRow, SegmentOwn
 from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem
 from tandem.lake.locks import exclusive
 from tandem.lake.schema import EVENTS, PROFILES, PROFILES_SCHEMA, SCHEMAS, SEGMENT_MEMBERSHIPS
-from tandem.lake.store import LakeFailure
+from tandem.lake.store import LakeFailure, sql_text
 from tandem.yamlfile import YamlDocument, field_path
 
 if TYPE_CHECKING:
@@ -995,11 +995,9 @@ class Segments:
         info = self.get(name, history=False)
         require_access(user, "edit", info.name, info.owners)
         try:
-            # The name is a validated slug (NAME_PATTERN): safe inside the Delta predicate.
-            assert NAME_PATTERN.fullmatch(info.name)
             with _WRITE_LOCK:
                 table = self.ws.lake.table(SEGMENT_MEMBERSHIPS)
-                metrics = table.delete(predicate=f"segment = '{info.name}'")
+                metrics = table.delete(predicate=f"segment = {sql_text(info.name)}")
         except DeltaError as exc:
             raise LakeFailure(f"could not delete the members of segment {name}: {exc}") from None
         with self.ws.session() as s:
@@ -1026,31 +1024,35 @@ class Segments:
         # Under the lake's lock: an erasure (tandem forget) between reading the profiles and
         # appending the members would otherwise find nothing to erase yet, and the forgotten
         # person would be stored as a member after it.
+        # The evaluation number is read and the evaluation recorded under the lock too: two
+        # evaluations at once would otherwise both take the next number and one would leave
+        # members no evaluation points to.
         with exclusive(self.ws.lake.path, f"evaluating segment {info.name}"):
             members = compile_members(self.ws, parsed, as_of=moment, know=know)
             ids = members.to_pyarrow().column("customer_id")
             evaluated_at = utcnow()
-            number = (info.latest.evaluation if info.latest else 0) + 1
+            latest = self.get(name, history=False).latest
+            number = (latest.evaluation if latest else 0) + 1
             self._append(info.name, number, evaluated_at, ids)
-        with self.ws.session() as s:
-            row = self._segment(s, name)
-            s.add(
-                SegmentEvaluationRow(
-                    segment_id=row.id,
-                    evaluation=number,
-                    evaluated_at=evaluated_at,
-                    as_of=moment,
-                    size=len(ids),
+            with self.ws.session() as s:
+                row = self._segment(s, name)
+                s.add(
+                    SegmentEvaluationRow(
+                        segment_id=row.id,
+                        evaluation=number,
+                        evaluated_at=evaluated_at,
+                        as_of=moment,
+                        size=len(ids),
+                    )
                 )
-            )
-            try:
-                s.flush()
-            except IntegrityError:
-                raise Conflict(
-                    f"segment {name} was evaluated by someone else at the same moment",
-                    field="name",
-                    detail="evaluate it again",
-                ) from None
+                try:
+                    s.flush()
+                except IntegrityError:
+                    raise Conflict(
+                        f"segment {name} was evaluated by someone else at the same moment",
+                        field="name",
+                        detail="evaluate it again",
+                    ) from None
         return SegmentEvaluation(info.name, number, evaluated_at, len(ids), moment)
 
     def _append(self, name: str, number: int, at: datetime, ids: pa.ChunkedArray) -> None:
@@ -1204,25 +1206,6 @@ def _owner_functions(s: Session, owners: Sequence[str]) -> builtins.list[Functio
         )
     return [rows[key] for key in keys]
 
-
-def _segment_size(ws: Workspace, measure: Any) -> float:
-    """The `segment:NAME` KPI measure: the segment's size at its latest evaluation."""
-    from tandem.collaboration.kpis import NoValueYet
-
-    (name,) = measure.parts
-    info = ws.segments.get(name, history=False)
-    if info.latest is None:
-        raise NoValueYet(f"segment {name} has not been evaluated yet", field="measure")
-    return float(info.latest.size)
-
-
-def _register_kpi() -> None:
-    from tandem.collaboration.kpis import register_reader
-
-    register_reader("segment", _segment_size)
-
-
-_register_kpi()
 
 __all__ = [
     "COLUMN_KINDS",
