@@ -35,7 +35,7 @@ from tandem.db.models import Campaign, CampaignOwner, Function
 from tandem.errors import Conflict, InvalidValue, NotFound
 from tandem.lake.locks import exclusive
 from tandem.lake.schema import ASSIGNMENTS, ASSIGNMENTS_SCHEMA, EXPOSURES, EXPOSURES_SCHEMA
-from tandem.lake.store import LakeFailure
+from tandem.lake.store import LakeFailure, sql_text
 from tandem.yamlfile import YamlDocument
 
 if TYPE_CHECKING:
@@ -465,13 +465,12 @@ class Campaigns:
             message_id=joined.message_id,
         )
         data = rows.to_pyarrow().cast(EXPOSURES_SCHEMA)
-        # d.name is a validated slug ([a-z0-9][a-z0-9_-]*), so this predicate is safe to write
         _write(
             lake.table(EXPOSURES),
             data,
             "exposures",
             mode="overwrite",
-            predicate=f"campaign = '{d.name}'",
+            predicate=f"campaign = {sql_text(d.name)}",
         )
         counts = {e.kind: 0 for e in d.exposures}
         for k in data["kind"].to_pylist():

@@ -1,10 +1,12 @@
-"""Exclusive work on the lake's derived tables: one resolution or erasure at a time.
+"""Exclusive work on the lake's customer data: one job that rewrites it at a time.
 
 Identity resolution reads every event, then rewrites the derived tables (identities, links,
 customer ids, profiles) from what it read. An erasure that ran in between would be undone: the
 resolution would write the forgotten person's identities and profile back. Both therefore hold
-the lake's `derived` lock while they run; a second one started meanwhile, in this process or
-another, is refused at once with a clear message instead of waiting or racing.
+the lake's `derived` lock while they run, and so do segment evaluations and campaign
+assignments, imports and exposures (which store customer ids an erasure must find); a second
+one started meanwhile, in this process or another, is refused at once with a clear message
+instead of waiting or racing.
 
 An advisory `flock` on a file in the lake folder: the operating system releases it when the
 holder exits, also on a crash, so a killed run never leaves a stale lock behind.
@@ -26,7 +28,7 @@ _held_lock = threading.Lock()
 
 
 class Busy(Conflict):
-    """Another resolution or erasure holds the lake's lock."""
+    """Another job that rewrites customer data holds the lake's lock."""
 
     error = "busy"
 
@@ -61,7 +63,8 @@ def exclusive(lake_path: str | os.PathLike[str], what: str) -> Iterator[None]:
 
 def _busy(what: str) -> Busy:
     return Busy(
-        f"cannot start {what}: identity resolution or an erasure is already running on this "
+        f"cannot start {what}: another job that rewrites customer data (identity resolution, an "
+        "erasure, a segment evaluation or a campaign assignment) is already running on this "
         "workspace",
         detail="wait for it to finish, then try again",
     )

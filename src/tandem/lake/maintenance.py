@@ -11,7 +11,7 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError
 
 from tandem.lake.schema import EVENTS, PARTITIONS, SCHEMAS
-from tandem.lake.store import COMMIT_RETRIES, LakeFailure, TableCompaction
+from tandem.lake.store import COMMIT_RETRIES, LakeFailure, TableCompaction, sql_text
 
 if TYPE_CHECKING:
     from tandem.lake.store import Lake
@@ -72,7 +72,7 @@ def _rewrite_source(con: duckdb.DuckDBPyConnection, table: DeltaTable, source: s
             params=[source],
         ).to_arrow_table()
         kept = kept.select(SCHEMAS[EVENTS].names).cast(SCHEMAS[EVENTS])
-        literal = "'" + source.replace("'", "''") + "'"
+        literal = sql_text(source)
         try:
             write_deltalake(
                 table,

@@ -807,6 +807,12 @@ def _rewrite_entry(
             staged.unlink()
 
 
+def sql_text(value: str) -> str:
+    """`value` as a SQL string literal, for the predicates deltalake takes only as SQL text
+    (a delete or an overwrite of one partition); every quote doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _configure(table: DeltaTable, config: dict[str, str]) -> None:
     """Give a table made by an earlier version the properties it lacks or has other values of
     (one metadata commit, once); a failure (e.g. another process doing the same) is not an

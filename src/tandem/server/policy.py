@@ -201,16 +201,19 @@ def require(user: User, action: Action, resource: Resource) -> None:
         )
 
 
-def readable_sources(ws: Workspace, user: User) -> list[str] | None:
-    """The sources whose personal data `user` may see; None for an admin (every source, also
-    those added later). A profile joins the data of every source a customer was seen in, so a
-    user sees a profile only when all its sources are among these."""
+def readable_sources(
+    ws: Workspace, user: User, action: Action = "read_personal"
+) -> list[str] | None:
+    """The sources whose personal data (or, with `action="read_data"`, whose customer data)
+    `user` may see; None for an admin (every source, also those added later). A profile joins
+    the data of every source a customer was seen in, so a user sees a profile only when all its
+    sources are among these."""
     if user.is_admin and not user.disabled:
         return None
     return [
         info.name
         for info in ws.sources.list()
-        if can(user, "read_personal", source_resource(info.name, info.kind, info.owners))
+        if can(user, action, source_resource(info.name, info.kind, info.owners))
     ]
 
 

@@ -30,8 +30,7 @@ from tandem.customers.profiles import (
     resolved,
 )
 from tandem.server.deps import CurrentUser, WorkspaceDep
-from tandem.server.policy import can, readable_sources, source_resource
-from tandem.workspace import Workspace
+from tandem.server.policy import readable_sources
 
 router = APIRouter(tags=["customers"])
 
@@ -197,17 +196,6 @@ def run_resolution(ws: WorkspaceDep, user: CurrentUser) -> dict[str, Any]:
     return resolve(ws).to_dict()
 
 
-def _data_sources(ws: Workspace, user: User) -> list[str] | None:
-    """The sources whose customer data (not only personal data) `user` may see; None: all."""
-    if user.is_admin:
-        return None
-    return [
-        info.name
-        for info in ws.sources.list()
-        if can(user, "read_data", source_resource(info.name, info.kind, info.owners))
-    ]
-
-
 @router.get(
     "/identities/export",
     summary="Which customer each source record belongs to, as a file",
@@ -222,7 +210,7 @@ def export_identities_file(
 ) -> FileResponse:
     from tandem.customers.identity import export_identities
 
-    sources = _data_sources(ws, user)
+    sources = readable_sources(ws, user, "read_data")
     folder = Path(tempfile.mkdtemp(prefix="tandem-identities-"))
     out = folder / f"identities.{format}"
 
