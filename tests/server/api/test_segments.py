@@ -135,3 +135,31 @@ def test_access(built: Api) -> None:
     assert (
         built.call(VIEWER, "POST", "/api/segments/preview", json=not_personal).json()["size"] == 1
     )
+
+
+def test_assigning_a_campaign_re_evaluates_a_segment_only_for_its_editors(built: Api) -> None:
+    """A campaign's owners (IT) may assign it, but a new evaluation of its target segment
+    (owned by marketing) through `evaluate: true` is an edit of the segment."""
+    assert built.call(MARKETING, "POST", "/api/segments", json=buyers()).status_code == 201
+    campaign = {
+        "name": "it-campaign",
+        "channel": "email",
+        "owners": ["it"],
+        "segment": "buyers",
+        "start": "2026-07-01T00:00:00Z",
+        "end": "2026-08-01T00:00:00Z",
+        "arms": [
+            {"name": "control", "share": 0.5, "control": True},
+            {"name": "offer", "share": 0.5},
+        ],
+        "metrics": [{"name": "bought", "kind": "conversion", "event": "Order Completed"}],
+    }
+    created = built.call(IT, "POST", "/api/campaigns", json=campaign)
+    assert created.status_code == 201, created.text
+    refused = built.call(IT, "POST", "/api/campaigns/it-campaign/assign", json={"evaluate": True})
+    assert refused.status_code == 403, refused.text
+    history = built.call(VIEWER, "GET", "/api/segments/buyers").json()["history"]
+    assert [e["evaluation"] for e in history] == [1]  # no new evaluation
+    assigned = built.call(IT, "POST", "/api/campaigns/it-campaign/assign")
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["total"] == 2

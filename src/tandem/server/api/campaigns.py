@@ -93,6 +93,10 @@ def assign(
 ) -> dict[str, Any]:
     _editable(ws, user, name)
     body = body or AssignRequest()
+    segment = ws.campaigns.get(name).definition.segment
+    if body.evaluate and segment is not None:  # a new evaluation of the segment is its edit
+        info = ws.segments.get(segment, history=False)
+        require(user, "edit", owned_resource("segment", info.name, info.owners))
     return ws.campaigns.assign(name, at=body.at, evaluate=body.evaluate).to_dict()
 
 
