@@ -39,6 +39,7 @@ from tandem.customers.profiles import (
     find_customers,
     optimise_for_lookups,
     parse_identifier,
+    profiles_version,
     resolved,
 )
 from tandem.db.models.campaigns import Campaign
@@ -78,9 +79,9 @@ TABLES = (
     EXPOSURES,
 )
 BY_CUSTOMER = (SEGMENT_MEMBERSHIPS, ASSIGNMENTS, EXPOSURES)
+"""Tables that know a customer only by customer id (also an id since merged into another)."""
 CAMPAIGN_LISTS = "campaign_customer_lists"
 """Not a lake table: campaigns (metadata) whose explicit customer list held the person."""
-"""Tables that know a customer only by customer id (also an id since merged into another)."""
 _ID_KEYS = [k for f in ("email", "phone") for k in FIELDS[f]] + ["handle", "username"]
 
 
@@ -97,6 +98,10 @@ class ForgetPlan:
     """(source, origin, raw) of every quarantined row to delete."""
     values: list[str] = field(repr=False, default_factory=list)
     """The person's identifier values (for identity_links rows)."""
+    text: str = field(repr=False, default="")
+    """What the person was named by (to plan again when a resolution ran since)."""
+    profiles_version: int = 0
+    """The profiles table's version the plan was made from."""
 
     @property
     def empty(self) -> bool:
@@ -117,7 +122,8 @@ class ForgetResult:
     identifier_type: str
     customers: int
     rows: dict[str, int]
-    """Rows deleted per lake table."""
+    """Rows deleted per lake table, and `campaign_customer_lists`: campaigns whose explicit
+    customer list the person was taken off."""
     vacuumed_files: int | None
     """Data files removed by `vacuum=True` (None: not vacuumed)."""
     erasure_id: int
@@ -181,7 +187,16 @@ def plan_forget(workspace: Workspace, text: str) -> ForgetPlan:
         for name in ("_tf_customers", "_tf_values"):
             db.unregister(name)
         db.execute("DROP TABLE IF EXISTS _tf_msg")
-    plan = ForgetPlan(ident, bool(customers), customers, messages, quarantine, usable)
+    plan = ForgetPlan(
+        ident,
+        bool(customers),
+        customers,
+        messages,
+        quarantine,
+        usable,
+        text=text,
+        profiles_version=profiles_version(lake),
+    )
     if plan.empty:
         raise NotFound(
             f"no customer, event or quarantined row carries that {ident.id_type}",
@@ -202,6 +217,9 @@ def forget(
     Holds the lake's lock (tandem.lake.locks): an identity resolution running meanwhile would
     write the person's identities and profile back from the events it read before."""
     with exclusive(workspace.lake.path, "an erasure"):
+        if plan.text and profiles_version(workspace.lake) != plan.profiles_version:
+            # a resolution finished between the plan and now: its customers may differ
+            plan = plan_forget(workspace, plan.text)
         return _forget(workspace, plan, requested_by=requested_by, vacuum=vacuum)
 
 
