@@ -200,3 +200,14 @@ def test_forget_takes_the_person_off_campaign_customer_lists(built: Workspace) -
     result = forget(built, plan_forget(built, "ann@x.example"))
     assert result.rows["campaign_customer_lists"] == 1
     assert built.campaigns.get("listed").to_dict(customers=True)["customers"] == ["cus_b"]
+
+
+def test_a_plan_made_before_a_resolution_is_made_again(built: Workspace) -> None:
+    """The profiles changed between the plan and the erasure (a resolution ran): the erasure
+    plans again under the lock, so it erases what the new profiles hold."""
+    plan = plan_forget(built, "ann@x.example")
+    build_profiles(built, now=NOW, run=2)
+    assert plan.profiles_version < built.lake.table("profiles").version()
+    result = forget(built, plan)
+    assert (result.customers, result.rows["events"], result.rows["profiles"]) == (1, 6, 1)
+    assert occurrences(built, ANN) == dict.fromkeys(SCHEMAS, 0)
