@@ -61,6 +61,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from tandem.accounts.policy import Action, owned_resource, require
 from tandem.customers.behaviour import customer_events
 from tandem.customers.profiles import FIELDS, NotResolved, resolved
 from tandem.db.models import Function, Segment, SegmentEvaluationRow, SegmentOwner, utcnow
@@ -871,19 +872,11 @@ def _as_of(as_of: datetime | None) -> datetime:
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
 
 
-def _resource(name: str, owners: Sequence[str]) -> Any:
-    from tandem.server.policy import owned_resource
-
-    return owned_resource("segment", name, owners)
-
-
-def require_access(user: User | None, action: str, name: str, owners: Sequence[str]) -> None:
+def require_access(user: User | None, action: Action, name: str, owners: Sequence[str]) -> None:
     """Forbidden unless `user` (None: the local operator) may do `action` on the segment."""
     if user is None:
         return
-    from tandem.server.policy import require
-
-    require(user, action, _resource(name, owners))  # type: ignore[arg-type]
+    require(user, action, owned_resource("segment", name, owners))
 
 
 Definition = Mapping[str, Any] | SegmentDefinition | DefinitionFile

@@ -9,7 +9,7 @@ import pytest
 
 from tandem.accounts import User
 from tandem.accounts.errors import Forbidden
-from tandem.server.policy import (
+from tandem.accounts.policy import (
     ACTIONS,
     MODEL,
     POLICY,
