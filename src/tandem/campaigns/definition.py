@@ -38,6 +38,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tandem.errors import InvalidInput, Problem
+from tandem.times import as_utc
 from tandem.yamlfile import PathPart, YamlDocument
 
 SLUG_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -137,14 +138,10 @@ class CampaignDefinition(_Model):
 
     def to_dict(self) -> dict[str, Any]:
         data = self.model_dump(mode="json", exclude_none=True)
-        data["start"] = _utc(self.start).isoformat()
-        data["end"] = _utc(self.end).isoformat()
+        data["start"] = as_utc(self.start).isoformat()
+        data["end"] = as_utc(self.end).isoformat()
         data["salt"] = self.effective_salt
         return data
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 EARLIEST: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -155,7 +152,7 @@ def time_problem(value: datetime) -> str | None:
     """Why a campaign time (start, end, an assignment time) is out of range, or None. Windows
     and pre-periods of up to 10 years are added to it in the engine, so it stays well inside
     what a timestamp holds."""
-    moment = _utc(value)
+    moment = as_utc(value)
     if not EARLIEST <= moment < LATEST:
         return f"{moment.isoformat()} is not between 1970 and 2200"
     return None
@@ -225,7 +222,7 @@ def _problems(d: CampaignDefinition) -> list[tuple[str, list[PathPart]]]:
         problem = time_problem(getattr(d, label))
         if problem:
             out.append((problem, [label]))
-    if _utc(d.start) >= _utc(d.end):
+    if as_utc(d.start) >= as_utc(d.end):
         out.append(("the end must be after the start", ["end"]))
     if (d.segment is None) == (d.customers is None):
         out.append(
@@ -264,7 +261,7 @@ def parse_definition(
             source=doc.source,
         )
     return definition.model_copy(
-        update={"start": _utc(definition.start), "end": _utc(definition.end)}
+        update={"start": as_utc(definition.start), "end": as_utc(definition.end)}
     )
 
 

@@ -19,7 +19,6 @@ GROUP BY customer, one GROUP BY arm). Only the per-arm sums come to Python.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 from tandem.campaigns.definition import CampaignDefinition, MetricSpec
 from tandem.campaigns.stats import ArmSummary
 from tandem.customers.behaviour import customer_events
+from tandem.customers.jsontext import json_extract_string, json_value
 from tandem.errors import InvalidValue
 from tandem.lake.schema import ASSIGNMENTS, EXPOSURES, PROFILES
 
@@ -60,21 +60,6 @@ MIN_BUCKET: Final = 30
 """A `by` value with fewer customers goes to "(other)"; a smaller bucket is flagged small."""
 
 
-@functools.cache
-def _json_functions() -> tuple[Any, Any]:
-    import ibis
-
-    @ibis.udf.scalar.builtin(name="json_value")  # type: ignore[untyped-decorator]
-    def json_value(doc: str, path: str) -> str:  # type: ignore[empty-body]
-        """DuckDB's json_value: the scalar at `path` as JSON text (null for objects, lists)."""
-
-    @ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
-    def json_extract_string(doc: str, path: str) -> str:  # type: ignore[empty-body]
-        """DuckDB's json_extract_string."""
-
-    return json_value, json_extract_string
-
-
 def json_text(doc: ir.StringValue, key: str) -> ir.StringValue:
     """The value of `key` in the JSON object text `doc`, as text (null when missing or not a
     scalar). The key reaches the engine as an ordinary bound string literal: json_value's path
@@ -82,7 +67,6 @@ def json_text(doc: ir.StringValue, key: str) -> ir.StringValue:
     does not escape, so a key with a quote would break the SQL; it only ever gets "$" here.)"""
     if not key:
         raise InvalidValue("a property or trait name cannot be empty", field="name")
-    json_value, json_extract_string = _json_functions()
     return json_extract_string(json_value(doc, json_path(key)), "$")
 
 

@@ -36,6 +36,7 @@ from tandem.errors import Conflict, InvalidValue, NotFound
 from tandem.lake.locks import exclusive
 from tandem.lake.schema import ASSIGNMENTS, ASSIGNMENTS_SCHEMA, EXPOSURES, EXPOSURES_SCHEMA
 from tandem.lake.store import LakeFailure, sql_text
+from tandem.times import as_utc
 from tandem.yamlfile import YamlDocument
 
 if TYPE_CHECKING:
@@ -90,10 +91,6 @@ class CampaignInfo:
         return data
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _when(at: datetime | None) -> datetime:
     """An assignment time: `at` (checked to be in range) or now."""
     if at is None:
@@ -101,7 +98,7 @@ def _when(at: datetime | None) -> datetime:
     problem = time_problem(at)
     if problem:
         raise InvalidValue(f"the assignment time {problem}", field="at")
-    return _utc(at)
+    return as_utc(at)
 
 
 def _write(table: Any, data: pa.Table | pa.RecordBatchReader, what: str, **options: Any) -> None:
@@ -270,8 +267,8 @@ class Campaigns:
             "description": row.description,
             "channel": row.channel,
             "owners": [o.function.key for o in row.owners],
-            "start": _utc(row.start_at),
-            "end": _utc(row.end_at),
+            "start": as_utc(row.start_at),
+            "end": as_utc(row.end_at),
             "salt": row.salt,
             "arms": row.arms,
             "metrics": row.metrics,
@@ -282,7 +279,7 @@ class Campaigns:
         if row.customers is not None:
             data["customers"] = row.customers
         definition = CampaignDefinition.model_validate(data)
-        return CampaignInfo(definition, _utc(row.created_at), row.created_by)
+        return CampaignInfo(definition, as_utc(row.created_at), row.created_by)
 
     def definition(self, name: str) -> CampaignDefinition:
         return self.get(name).definition

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from tandem.cli.common import (
     success,
 )
 from tandem.errors import InvalidValue
+from tandem.times import as_utc
 
 app = typer.Typer(help="Campaigns: hold-out groups and measured lift.", no_args_is_help=True)
 
@@ -241,7 +242,7 @@ def _moment(text: str | None) -> datetime | None:
             field="at",
             detail="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 def _parse_edges(text: str | None) -> list[float] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +21,7 @@ from tandem.cli.common import (
 )
 from tandem.customers.segments import SegmentInfo, read_definition
 from tandem.errors import InvalidValue
+from tandem.times import as_utc
 
 app = typer.Typer(help="Segments: customers chosen by traits and behaviour.", no_args_is_help=True)
 
@@ -50,7 +51,7 @@ def _as_of(value: str | None) -> datetime | None:
             field="as_of",
             detail="write it as 2026-06-30 or 2026-06-30T12:00:00Z",
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 def _customers(n: int) -> str:

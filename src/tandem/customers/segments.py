@@ -63,12 +63,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from tandem.accounts.policy import Action, owned_resource, require
 from tandem.customers.behaviour import customer_events
+from tandem.customers.jsontext import json_contains, json_extract_string
 from tandem.customers.profiles import FIELDS, NotResolved, resolved
 from tandem.db.models import Function, Segment, SegmentEvaluationRow, SegmentOwner, utcnow
 from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem
 from tandem.lake.locks import exclusive
 from tandem.lake.schema import EVENTS, PROFILES, PROFILES_SCHEMA, SCHEMAS, SEGMENT_MEMBERSHIPS
 from tandem.lake.store import LakeFailure, sql_text
+from tandem.times import as_utc
 from tandem.yamlfile import YamlDocument, field_path
 
 if TYPE_CHECKING:
@@ -615,28 +617,11 @@ def _json_text(doc: ir.StringValue, key: str) -> ir.StringValue:
     """The value at `key` of JSON object text `doc`, as text (numbers and booleans as written,
     lists as JSON), through DuckDB's json_extract_string with a JSON pointer (`~` and `/`
     escaped): the key is a literal, never part of the query text."""
-    return _json_extract_string(doc, "/" + key.replace("~", "~0").replace("/", "~1"))
+    return json_extract_string(doc, "/" + key.replace("~", "~0").replace("/", "~1"))
 
 
 def _json_contains(doc: ir.StringValue, needle: str) -> ir.BooleanValue:
-    return _json_contains_udf(doc, needle)
-
-
-def _udfs() -> tuple[Any, Any]:
-    import ibis
-
-    @ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
-    def json_extract_string(doc: str, path: str) -> str:  # type: ignore[empty-body]
-        """DuckDB's json_extract_string."""
-
-    @ibis.udf.scalar.builtin(name="json_contains")  # type: ignore[untyped-decorator]
-    def json_contains(doc: str, needle: str) -> bool:  # type: ignore[empty-body]
-        """DuckDB's json_contains."""
-
-    return json_extract_string, json_contains
-
-
-_json_extract_string, _json_contains_udf = _udfs()
+    return json_contains(doc, needle)
 
 
 def _compare(expr: Any, op: str, value: Any) -> Any:
@@ -831,17 +816,13 @@ class SegmentInfo:
         }
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _evaluation(name: str, row: SegmentEvaluationRow) -> SegmentEvaluation:
     return SegmentEvaluation(
         segment=name,
         evaluation=row.evaluation,
-        evaluated_at=_utc(row.evaluated_at),
+        evaluated_at=as_utc(row.evaluated_at),
         size=row.size,
-        as_of=_utc(row.as_of),
+        as_of=as_utc(row.as_of),
     )
 
 
@@ -852,7 +833,7 @@ def _info(row: Segment, *, history: bool = False) -> SegmentInfo:
         description=row.description,
         owners=tuple(o.function.key for o in row.owners),
         definition=dict(row.definition),
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
         created_by=row.created_by,
         latest=evaluations[-1] if evaluations else None,
         history=tuple(evaluations) if history else (),
@@ -869,7 +850,7 @@ def _query() -> Select[Segment]:
 def _as_of(as_of: datetime | None) -> datetime:
     if as_of is None:
         return datetime.now(UTC)
-    return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    return as_utc(as_of)
 
 
 def require_access(user: User | None, action: Action, name: str, owners: Sequence[str]) -> None:

@@ -24,7 +24,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Select, select
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, selectinload
 from tandem.db.models import Function, Source, SourceOwner, utcnow
 from tandem.errors import Conflict, InvalidValue, NotFound
 from tandem.ownership.catalogue import key_problem
+from tandem.times import as_utc
 
 if TYPE_CHECKING:
     from tandem.workspace import Workspace
@@ -107,15 +108,10 @@ def _info(row: Source) -> SourceInfo:
         name=row.name,
         kind=row.kind,
         owners=tuple(owner.function.key for owner in row.owners),
-        created_at=_utc(row.created_at),
-        rotated_at=_utc(row.rotated_at) if row.rotated_at else None,
+        created_at=as_utc(row.created_at),
+        rotated_at=as_utc(row.rotated_at) if row.rotated_at else None,
         key_prefix=row.key_prefix,
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every time Tandem stores is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _valid_name(name: str) -> str:

@@ -35,6 +35,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from tandem.errors import InvalidInput, Problem, TandemError
 from tandem.lake.schema import EVENTS_SCHEMA, QUARANTINE_SCHEMA
+from tandem.times import as_utc
 
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
@@ -140,7 +141,7 @@ def parse_body(body: bytes, *, endpoint: str, source: str, received_at: datetime
             detail="send fewer messages per batch",
         )
     data = decode_body(body)
-    received_at = _utc(received_at)
+    received_at = as_utc(received_at)
     if endpoint == "batch":
         batch = data.get("batch")
         if not isinstance(batch, list):
@@ -249,7 +250,7 @@ def normalise_messages(
     """Validate decoded messages; return the accepted ones as `events` rows and the rest as
     rejections. `index_base` is added to each message's position (1 for file rows);
     `deterministic_ids` assigns a missing messageId from a hash of the source and message text."""
-    received_at = _utc(received_at)
+    received_at = as_utc(received_at)
     rows: list[dict[str, Any]] = []
     rejections: list[Rejection] = []
     for position, message in enumerate(messages):
@@ -386,13 +387,7 @@ def parse_time(text: str) -> datetime | None:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(value)
 
 
 def _raw_text(message: Any) -> str:

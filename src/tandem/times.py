@@ -1,0 +1,12 @@
+"""Times as Tandem keeps them: every stored or compared time is an aware UTC datetime."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` as an aware UTC datetime: a naive one is taken to be UTC already (SQLite returns
+    naive datetimes, and a time written without a zone means UTC); an aware one is converted
+    (the same instant, written in UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
