@@ -44,6 +44,45 @@ def test_normalise_phone(raw: str, expected: str | None) -> None:
     assert identifiers.normalise_phone(raw, "GB") == expected
 
 
+RAW_PHONES = [
+    "07912 345678",  # national fast path
+    "+44.7912.345678",  # E.164 shape after separators
+    "+10000000",  # E.164 shape: kept without asking phonenumbers
+    "0044 (0)20 7946 0018",  # phonenumbers
+    "(020) 7946-0018",
+    "123456",  # no number of any region
+    "07912\t345678",
+]
+
+
+def test_normalise_phone_gives_what_identity_resolution_stores(
+    make_workspace: Callable[..., Workspace],
+) -> None:
+    """One definition of a normalised phone: the Python function (person records, profile
+    look-ups) and `extract`'s SQL fast paths plus phonenumbers agree on every raw value."""
+    ws = configured(make_workspace, "")
+    send(
+        ws,
+        "web",
+        [
+            {**identify(f"u{n}", phone=raw), "messageId": f"p{n}"}
+            for n, raw in enumerate(RAW_PHONES)
+        ],
+    )
+    stored = {m: v for m, t, v in ids_of(ws) if t == "phone"}
+    expected = {f"p{n}": identifiers.normalise_phone(raw, "GB") for n, raw in enumerate(RAW_PHONES)}
+    assert stored == {m: v for m, v in expected.items() if v is not None}
+    assert expected == {
+        "p0": "+447912345678",
+        "p1": "+447912345678",
+        "p2": "+10000000",
+        "p3": "+442079460018",
+        "p4": "+442079460018",
+        "p5": None,
+        "p6": "+447912345678",
+    }
+
+
 def test_every_kind_of_identifier_is_extracted_and_normalised(
     make_workspace: Callable[..., Workspace],
 ) -> None:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
+from tandem.customers.identifiers import normalise_phone
 from tandem.customers.ingest import ingest_file
 from tandem.customers.matching import (
     EDGE_SCHEMA,
@@ -142,6 +143,23 @@ def test_person_records_normalise_each_field_in_the_engine(workspace: Workspace)
     assert rows["u5"]["birth_date"] is None  # 31 February is no date
 
 
+def test_person_records_normalise_phones_as_identity_resolution_does(
+    workspace: Workspace,
+) -> None:
+    raws = ["0044 (0)20 7946 0018", "123456", "+1 415 555 2671", "07912.345.678"]
+    ingest_messages(
+        workspace,
+        [identify(f"u{n}", {"lastName": "Shaw", "phone": raw}) for n, raw in enumerate(raws)],
+    )
+    rows = records_by_key(workspace, person_records(workspace.lake.events()))
+    phones = [rows[f"u{n}"]["phone"] for n in range(len(raws))]
+    assert phones == [normalise_phone(raw, "GB") for raw in raws]
+    assert phones == ["+442079460018", None, "+14155552671", "+447912345678"]
+    rows = records_by_key(workspace, person_records(workspace.lake.events(), default_region="us"))
+    assert rows["u1"]["phone"] is None
+    assert rows["u2"]["phone"] == normalise_phone("+1 415 555 2671", "US")
+
+
 def test_person_records_take_emails_and_phones_from_identifiers(workspace: Workspace) -> None:
     ingest_messages(
         workspace,
@@ -156,6 +174,10 @@ def test_person_records_take_emails_and_phones_from_identifiers(workspace: Works
     )
     rows = records_by_key(workspace, person_records(workspace.lake.events(), identifiers))
     assert (rows["u1"]["phone"], rows["u1"]["email"]) == ("+441134960000", "a@b.example")
+    # a phone identity resolution did not accept is no phone for matching either
+    no_phone = identifiers.filter(identifiers.id_type != "phone")
+    rows = records_by_key(workspace, person_records(workspace.lake.events(), no_phone))
+    assert (rows["u1"]["phone"], rows["u1"]["email"]) == (None, "a@b.example")
     with pytest.raises(InvalidValue, match="unknown region 'XX'"):
         person_records(workspace.lake.events(), default_region="XX")
 

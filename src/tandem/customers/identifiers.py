@@ -20,15 +20,16 @@ other           externalIds of type other
 ==============  ==========================================================================
 
 Normalisation: emails trimmed and lower-cased, valid only with exactly one `@` and text on both
-sides; handles without a leading `@`, lower-cased; phones to E.164. Phones are normalised once per
-*distinct* raw value, spaces, dots, dashes and slashes removed, by two SQL fast paths
-and then `phonenumbers`: (1) a value already in E.164 shape (`+` and 7-15 digits) is kept as it
-is; (2) a national number of `identity.default_region` (its national prefix followed by a number
-matching the region's general pattern, both from phonenumbers' metadata) becomes `+<country
-code><number>`; (3) anything else is parsed by `phonenumbers.parse(value, default_region)` and
-kept only when `is_valid_number`. Parsing costs ~0.1 ms a value, hence the fast paths (they
-check the shape, not the number ranges `is_valid_number` knows). Invalid values are not
-identifiers: they are counted.
+sides; handles without a leading `@`, lower-cased; phones to E.164. A normalised phone has one
+definition, `normalise_phone`: spaces, dots, dashes and slashes removed, then (1) a value already
+in E.164 shape (`+` and 7-15 digits) is kept as it is; (2) a national number of
+`identity.default_region` (its national prefix followed by a number matching the region's
+general pattern, both from phonenumbers' metadata) becomes `+<country code><number>`; (3)
+anything else is parsed by `phonenumbers.parse(value, default_region)` and kept only when
+`is_valid_number`. Parsing costs ~0.1 ms a value, hence the fast paths (they check the shape, not
+the number ranges `is_valid_number` knows). `extract` applies the same rules once per *distinct*
+raw value, (1) and (2) in SQL and (3) with `phonenumbers`; person records for matching
+(customers/matching.py) take these phones. Invalid values are not identifiers: they are counted.
 
 The record id of a message is `context.tandem.recordId` (mapped records, see
 customers/mapping.py), else its message id.
@@ -36,6 +37,8 @@ customers/mapping.py), else its message id.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +63,9 @@ IDENTIFIERS = "_tandem_identifiers"
 
 _HANDLE_TYPES = ("twitter", "facebook", "instagram", "linkedin", "tiktok", "social")
 _E164 = r"^\+[1-9][0-9]{6,14}$"
-PHONE_SEPARATORS = r"[\s.\-/]"  # not brackets: "+44 (0)20 ..." is left to phonenumbers
+PHONE_SEPARATORS = r"[\t\n\f\r .\-/]"
+"""Characters removed from a phone before its fast paths (RE2's and Python's regular expressions
+read this class alike). Not brackets: "+44 (0)20 ..." is left to phonenumbers."""
 
 
 @dataclass
@@ -221,6 +226,7 @@ def extract(lake: Lake, settings: IdentitySettings) -> IdentifierStats:
     )
     slow = con.sql("SELECT raw FROM _tandem_phones WHERE v IS NULL").to_arrow_table()
     raws = slow.column("raw").to_pylist()
+    # rule (3) of normalise_phone: the fast paths (1) and (2) ran in SQL above
     normalised = [_e164(raw, settings.default_region) for raw in raws]
     con.register("_tandem_parsed_phones", pa.table({"raw": raws, "e164": normalised}))
     fast = run(con, "SELECT count(*) FROM _tandem_phones")[0][0]
@@ -329,8 +335,27 @@ def _national_pattern(region: str) -> tuple[str | None, str]:
 
 
 def normalise_phone(raw: str, region: str) -> str | None:
-    """`raw` in E.164, or None when it is not a valid phone number."""
+    """`raw` in E.164, or None when it is not a phone number: the one definition of a normalised
+    phone (see the module's docstring), the value `extract` gives the same raw value."""
+    compact = _SEPARATORS.sub("", raw)
+    if _E164_SHAPE.fullmatch(compact):
+        return compact
+    national, code, prefix_length = _fast_path(region)
+    if national is not None and national.fullmatch(compact):
+        return f"+{code}{compact[prefix_length:]}"
     return _e164(raw, region)
+
+
+_SEPARATORS = re.compile(PHONE_SEPARATORS)
+_E164_SHAPE = re.compile(_E164.strip("^$"), re.ASCII)
+
+
+@functools.lru_cache(maxsize=32)
+def _fast_path(region: str) -> tuple[re.Pattern[str] | None, str, int]:
+    """`region`'s national number pattern (compiled), calling code and national prefix length."""
+    national, code = _national_pattern(region)
+    pattern = re.compile(national, re.ASCII) if national is not None else None
+    return pattern, code, len(_national_prefix(region))
 
 
 def _e164(raw: str, region: str) -> str | None:
