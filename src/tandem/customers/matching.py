@@ -9,8 +9,8 @@ edges of the same identity graph as the shared identifiers.
 1. `person_records(events)` builds the records in the query engine: the latest non-empty value of
    each field over a user id's `identify` messages, normalised (names lower-case without accents
    or punctuation, a full `name` split when first/last are missing, birth dates to ISO
-   ``YYYY-MM-DD`` from common formats, postcodes upper-case without spaces, phones to E.164,
-   emails lower-case).
+   ``YYYY-MM-DD`` from common formats, postcodes upper-case without spaces, phones to E.164 as
+   identity resolution normalises them (customers/identifiers.py), emails lower-case).
 2. `match_records(con, records, options)` trains the model without labels and predicts:
 
    - the prior (probability that two random records match) from deterministic rules (same name
@@ -47,6 +47,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from phonenumbers import country_code_for_region
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tandem.customers.identifiers import normalise_phone
 from tandem.customers.jsontext import json_extract_strings
 from tandem.errors import InvalidValue, TandemError
 from tandem.lake.store import quiet_ibis
@@ -143,18 +144,13 @@ def _name(value: ir.StringValue) -> ir.StringValue:
     return _blank_to_null(text.re_replace(r"^[' -]+|[' -]+$", ""))
 
 
-def _phone(value: ir.StringValue, calling_code: int) -> ir.StringValue:
-    """E.164 without a library: ``+`` and digits kept; ``00`` is the international prefix; a
-    national number (with or without its trunk ``0``) gets the default region's calling code."""
-    raw = value.strip()
-    digits = raw.re_replace(r"[^0-9]", "")
-    e164 = ibis.cases(
-        (raw.startswith("+"), "+" + digits),
-        (digits.startswith("00"), "+" + digits.substr(2)),
-        (digits.startswith("0"), f"+{calling_code}" + digits.substr(1)),
-        else_=f"+{calling_code}" + digits,
-    )
-    return ibis.ifelse(digits.length() >= 6, e164, ibis.null(str))
+@ibis.udf.scalar.python(null_handling="special")  # type: ignore[untyped-decorator]
+def _tandem_phone_e164(raw: str, region: str) -> str:
+    """DuckDB (a Python function): `raw` normalised as identity resolution normalises phones
+    (`tandem.customers.identifiers.normalise_phone`), NULL when it is no phone number."""
+    if raw is None:
+        return None
+    return normalise_phone(raw, region)  # type: ignore[return-value]
 
 
 def _birth_date(value: ir.StringValue) -> ir.StringValue:
@@ -176,14 +172,16 @@ def person_records(
     identify message has a row, even one too thin to match (no last name, no birth date):
     `match_records` leaves those out and counts them (`left_out`).
 
-    `identifiers`, when given, is a table (`key`, `id_type`, `id_value`) of already normalised
-    identifiers (for instance E.164 phones from the `phonenumbers` library): its `email` and
-    `phone` values replace the ones normalised here. Without it, phones are normalised in the
-    engine with `default_region`'s calling code for national numbers.
+    A phone is normalised by identity resolution's one definition
+    (`tandem.customers.identifiers.normalise_phone`). `identifiers`, when given, is a table
+    (`key`, `id_type`, `id_value`) of the identifiers `customers.identifiers` extracted and
+    normalised: a record's phone is then its user id's phone identifier (none when identity
+    resolution found no valid phone), and its `email` values replace the ones normalised here.
+    Without it, the latest phone trait is normalised by `normalise_phone` with `default_region`
+    (on DuckDB, as a Python function: the records of a Spark lake need `identifiers`).
     """
     region = default_region.upper()
-    calling_code = country_code_for_region(region)
-    if not calling_code:
+    if not country_code_for_region(region):
         raise InvalidValue(
             f"unknown region {default_region!r} for phone numbers; use an ISO 3166 code such as GB",
             field="identity.default_region",
@@ -225,9 +223,11 @@ def person_records(
         "street": _blank_to_null(street.lower().re_replace(r"\s+", " ")),
         "city": _name(raw("city")),
         "postcode": _blank_to_null(raw("postcode").upper().re_replace(r"[^0-9A-Z]", "")),
-        "phone": _phone(raw("phone"), calling_code),
+        "phone": _tandem_phone_e164(raw("phone"), region),
         "email": _blank_to_null(raw("email").lower()),
     }
+    if identifiers is not None:
+        del fields["phone"]  # the identifiers' phones (see _with_identifiers)
     messages = messages.mutate(**fields)
     latest = {
         name: messages[name].argmax(messages.timestamp, where=messages[name].notnull())
@@ -279,7 +279,7 @@ def _with_identifiers(records: ir.Table, identifiers: ir.Table) -> ir.Table:
     )
     columns = {c: joined[c] for c in records.columns}
     columns["email"] = ibis.coalesce(joined["value"], joined["email"])
-    columns["phone"] = ibis.coalesce(joined["value_right"], joined["phone"])
+    columns["phone"] = joined["value_right"]
     return joined.select(**columns)
 
 
