@@ -95,8 +95,9 @@ class IdentifierStats:
 
 
 def run(con: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    """Execute `sql` with bound `params` on a raw DuckDB connection and fetch every row (an
-    unfetched result blocks the connection)."""
+    """Execute `sql` with bound `params` on a raw DuckDB connection (or a Spark lake's
+    `tandem.lake.spark.SparkConnection`) and fetch every row: DuckDB 2 keeps a connection busy
+    until a result is consumed. Identity resolution and matching run their SQL through it."""
     rows: list[tuple[Any, ...]] = con.execute(sql, params or []).fetchall()
     return rows
 

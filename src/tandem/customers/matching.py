@@ -47,7 +47,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from phonenumbers import country_code_for_region
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tandem.customers.identifiers import normalise_phone
+from tandem.customers.identifiers import normalise_phone, run
 from tandem.customers.jsontext import json_extract_strings
 from tandem.errors import InvalidValue, TandemError
 from tandem.lake.store import quiet_ibis
@@ -442,25 +442,25 @@ def match_records(
         if backend == "duckdb":
             _materialise(con, name + "_all", everything)
         else:  # the same query, as DuckDB SQL translated to Spark by the connection
-            _run(
+            run(
                 sql,
                 f'CREATE OR REPLACE TEMP TABLE "{name}_all" AS '
                 + str(ibis.to_sql(everything, dialect="duckdb")),
             )
-        total = int(_run(sql, f'SELECT count(*) FROM "{name}_all"')[0][0])
-        _run(
+        total = int(run(sql, f'SELECT count(*) FROM "{name}_all"')[0][0])
+        run(
             sql,
             f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT *, '
             "first_name || ' ' || last_name AS first_and_last "
             f'FROM "{name}_all" '
             "WHERE last_name IS NOT NULL OR birth_date IS NOT NULL",
         )
-        _run(sql, f'DROP TABLE "{name}_all"')
+        run(sql, f'DROP TABLE "{name}_all"')
         stats["steps"] = {"records": round(time.perf_counter() - started, 3)}
         return _match(sql, name, total, options, stats, started)
     finally:
-        _run(sql, f'DROP TABLE IF EXISTS "{name}_all"')
-        _run(sql, f'DROP TABLE IF EXISTS "{name}"')
+        run(sql, f'DROP TABLE IF EXISTS "{name}_all"')
+        run(sql, f'DROP TABLE IF EXISTS "{name}"')
 
 
 def _match(
@@ -471,7 +471,7 @@ def _match(
     stats: dict[str, Any],
     started: float,
 ) -> MatchResult:
-    counts = _run(
+    counts = run(
         sql,
         f"SELECT count(*), count(DISTINCT unique_id), {', '.join(f'count({f})' for f in FIELDS)} "
         f'FROM "{name}"',
@@ -558,10 +558,10 @@ def _train_and_predict(
         predictions = linker.inference.predict()
         step("predict")
         above = f'"{predictions.physical_name}"'
-        compared, above_threshold = _run(
+        compared, above_threshold = run(
             sql,
             f"SELECT count(*), count(*) FILTER (WHERE match_probability >= ?) FROM {above}",
-            options.threshold,
+            [options.threshold],
         )[0]
         stats["pairs_compared"] = int(compared)
         stats["pairs_above_threshold"] = int(above_threshold)
@@ -796,13 +796,6 @@ def _materialise(con: ibis.BaseBackend, name: str, expr: ir.Table) -> None:
     """`expr` as temporary table `name` of `con`, computed inside DuckDB."""
     with quiet_ibis():
         con.create_table(name, expr, temp=True, overwrite=True)
-
-
-def _run(con: Any, sql: str, *params: Any) -> list[Any]:
-    """Run one statement (with bound parameters) on the raw DuckDB connection (or the
-    SparkConnection) and fetch its whole result (DuckDB 2 keeps a connection busy until a
-    result is consumed)."""
-    return list(con.execute(sql, list(params)).fetchall())
 
 
 @contextlib.contextmanager
