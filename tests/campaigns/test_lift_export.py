@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
 
-from tandem.campaigns.lift_export import COLUMNS, lift_test, parse_spend, write_lift_tests
+from tandem.campaigns.lift_export import (
+    COLUMNS,
+    lift_test,
+    parse_spend,
+    write_lift_tests,
+    write_lift_tests_csv,
+)
 from tandem.campaigns.stats import ArmSummary, compare
 from tandem.errors import InvalidValue
 
@@ -154,6 +161,12 @@ def test_the_csv_has_exactly_pymc_marketings_columns(tmp_path: Path) -> None:
     assert rows[0]["channel"] == "email_spend"
     assert float(rows[0]["delta_y"]) == pytest.approx(30.0)
     assert float(rows[0]["sigma"]) == t.sigma  # written exactly (repr of the float)
+    # to a text stream (the API's answer), the same text: header and rows, LF line ends
+    text = io.StringIO()
+    write_lift_tests_csv([t, t], text)
+    row = f"email_spend,0.0,2500.0,{t.delta_y!r},{t.sigma!r}\n"
+    assert text.getvalue() == "channel,x,delta_x,delta_y,sigma\n" + row + row
+    assert path.read_bytes() == ("channel,x,delta_x,delta_y,sigma\n" + row).encode("utf-8")
 
 
 def test_spend_per_arm_is_parsed_the_same_for_the_cli_and_the_api() -> None:

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tandem.errors import InvalidValue
 
@@ -252,13 +252,18 @@ def campaign_lift_tests(
     return out
 
 
-def write_lift_tests(tests: list[LiftTest], path: Path) -> None:
-    """Write the rows as CSV with exactly PyMC-Marketing's columns (read it with
-    `pandas.read_csv` and pass it to `add_lift_test_measurements`)."""
+def write_lift_tests_csv(tests: Sequence[LiftTest], stream: TextIO) -> None:
+    """Write the rows as CSV text to `stream`, with exactly PyMC-Marketing's columns (read it
+    with `pandas.read_csv` and pass it to `add_lift_test_measurements`): a header, one line per
+    row, each line ending in a bare LF (no CR), floats written exactly (their repr). The API's
+    `format=csv` and `write_lift_tests` (the CLI's file) both write through here."""
+    writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for t in tests:
+        writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in t.row().items()})
+
+
+def write_lift_tests(tests: Sequence[LiftTest], path: Path) -> None:
+    """Write the rows as a CSV file at `path` (as `write_lift_tests_csv` writes them)."""
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        for t in tests:
-            writer.writerow(
-                {k: (repr(v) if isinstance(v, float) else v) for k, v in t.row().items()}
-            )
+        write_lift_tests_csv(tests, f)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tandem.campaigns.lift_export import campaign_lift_tests
+from tandem.campaigns.lift_export import campaign_lift_tests, write_lift_tests
 from tandem.campaigns.uplift import campaign_uplift
 from tests.campaigns import campaign_data as cd
 from tests.server.api.support import Api
@@ -107,7 +107,7 @@ def test_uplift_bad_inputs_are_4xx_json(built: Api) -> None:
     assert missing.status_code == 404
 
 
-def test_lift_tests_over_http(built: Api) -> None:
+def test_lift_tests_over_http(built: Api, tmp_path: Path) -> None:
     answer = built.call(
         HR,
         "GET",
@@ -129,6 +129,11 @@ def test_lift_tests_over_http(built: Api) -> None:
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
     assert list(rows[0]) == ["channel", "x", "delta_x", "delta_y", "sigma"]
     assert float(rows[0]["delta_y"]) == direct.delta_y
+    # the CLI's file and the API's text are one writer's output: LF line ends, the same bytes
+    assert "\r" not in as_csv.text and as_csv.text.endswith("\n")
+    path = tmp_path / "lift.csv"
+    write_lift_tests([direct], path)
+    assert path.read_bytes() == as_csv.text.encode("utf-8")
     bad = built.call(HR, "GET", "/api/campaigns/spring/lift-tests", params={"spend": ["offer"]})
     assert bad.status_code == 400 and bad.json()["field"] == "query.spend"
     # no exposures recorded and no spend: the x axis is unknown

@@ -89,7 +89,11 @@ def lift_tests(
     cuped: bool = True,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> dict[str, Any] | Response:
-    from tandem.campaigns.lift_export import COLUMNS, campaign_lift_tests, parse_spend
+    from tandem.campaigns.lift_export import (
+        campaign_lift_tests,
+        parse_spend,
+        write_lift_tests_csv,
+    )
 
     tests = campaign_lift_tests(
         ws,
@@ -103,12 +107,7 @@ def lift_tests(
         cuped=cuped,
     )
     if format == "csv":
-        import csv
-
         text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for t in tests:
-            writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in t.row().items()})
+        write_lift_tests_csv(tests, text)
         return Response(text.getvalue(), media_type="text/csv")
     return {"campaign": name, "rows": [t.to_dict() for t in tests]}
