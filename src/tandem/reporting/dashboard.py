@@ -396,11 +396,22 @@ def _campaign_status(d: Any, assigned: int, now: datetime) -> str:
     return "running" if now < d.end else "ended"
 
 
+def confidence_label(alpha: float) -> str:
+    """The confidence level of intervals computed at `alpha`, as a percentage ("95%")."""
+    return f"{(1 - alpha) * 100:.3g}%"
+
+
 def _comparison_row(metric: Any, arm: str, c: Any) -> dict[str, Any]:
+    """One metric and treatment arm. The verdict (`significant`, `direction`) rests on the CUPED
+    estimate when CUPED applies (a covariate with a defined adjusted lift), else on the plain
+    one; `chart_*` is the relative lift and interval of that same estimate, so the chart shows
+    what the verdict is based on."""
     a, r = c.absolute, c.relative
     cuped = c.cuped_absolute if c.cuped_absolute is not None and c.cuped_absolute.defined else None
     best = cuped or a
     significant = bool(best.defined and best.p_value is not None and best.p_value < c.alpha)
+    basis = c.cuped_relative if cuped is not None else r
+    charted = basis is not None and basis.defined
     return {
         "metric": metric.metric,
         "kind": metric.kind,
@@ -428,6 +439,10 @@ def _comparison_row(metric: Any, arm: str, c: Any) -> dict[str, Any]:
         "significant": significant,
         "direction": (1 if best.estimate > 0 else -1) if significant else 0,
         "reason": a.reason,
+        "cuped_used": cuped is not None,
+        "chart_relative": basis.estimate if charted else None,
+        "chart_low": basis.ci_low if charted else None,
+        "chart_high": basis.ci_high if charted else None,
     }
 
 
@@ -447,10 +462,18 @@ def _verdict(rows: list[dict[str, Any]]) -> str:
 
 
 def campaign_entry(
-    ws: Workspace, info: Any, *, results: bool = True, now: datetime | None = None
+    ws: Workspace,
+    info: Any,
+    *,
+    results: bool = True,
+    now: datetime | None = None,
+    alpha: float = 0.05,
 ) -> dict[str, Any]:
     """One campaign for the campaigns page: its definition, status and (with `results`) its
-    results, computed by the engine (about a third of a second per campaign)."""
+    results at significance level `alpha` (`confidence`: the intervals' level, "95%"), computed
+    by the engine (about a third of a second per campaign). The chart draws, per metric and
+    arm, the relative lift the verdict rests on (CUPED-adjusted when CUPED applies, marked so)
+    and its title names the level and the estimate."""
     d = info.definition
     counts = ws.campaigns.assignment_counts(d)
     assigned = sum(counts.values())
@@ -480,6 +503,7 @@ def campaign_entry(
         "srm": None,
         "exposures": {},
         "chart": None,
+        "confidence": confidence_label(alpha),
     }
     if assigned == 0 or not results:
         entry["verdict"] = "no results yet" if assigned == 0 else ""
@@ -487,7 +511,7 @@ def campaign_entry(
     from tandem.errors import TandemError
 
     try:
-        found = ws.campaigns.results(d.name)
+        found = ws.campaigns.results(d.name, alpha=alpha)
     except TandemError as exc:  # e.g. a metric's data the statistics cannot use
         entry["verdict"] = f"no results: {exc.message}"
         return entry
@@ -496,22 +520,36 @@ def campaign_entry(
     entry["srm"] = found.srm.to_dict()
     entry["exposures"] = found.exposures
     entry["verdict"] = _verdict(rows)
-    charted = [r for r in rows if r["relative"] is not None]
+    entry["confidence"] = confidence_label(found.alpha)
+    charted = [r for r in rows if r["chart_relative"] is not None]
     if charted:
+        adjusted = {r["cuped_used"] for r in charted}
+        mixed = len(adjusted) == 2
+        estimate = (
+            "CUPED-adjusted where marked"
+            if mixed
+            else "CUPED-adjusted"
+            if adjusted == {True}
+            else "unadjusted"
+        )
+
+        def label(r: dict[str, Any]) -> str:
+            text = r["metric"] if len(found.treatments) == 1 else f"{r['metric']} ({r['arm']})"
+            return text + (" (CUPED)" if mixed and r["cuped_used"] else "")
+
         entry["chart"] = charts.lift_chart(
             [
                 {
-                    "label": r["metric"]
-                    if len(found.treatments) == 1
-                    else f"{r['metric']} ({r['arm']})",
-                    "lift": r["relative"],
-                    "low": r["relative_low"],
-                    "high": r["relative_high"],
+                    "label": label(r),
+                    "lift": r["chart_relative"],
+                    "low": r["chart_low"],
+                    "high": r["chart_high"],
                     "significant": r["significant"],
                 }
                 for r in charted
             ],
-            f"{d.name}: relative lift against {found.control} (95% interval)",
+            f"{d.name}: relative lift against {found.control} "
+            f"({entry['confidence']} interval, {estimate})",
         )
     return entry
 
