@@ -9,7 +9,9 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 from deltalake import write_deltalake
 
-from tandem.customers.behaviour import customer_events
+from tandem.customers.behaviour import customer_events, derive_customer_events
+from tandem.customers.profiles import build_profiles
+from tandem.lake.schema import CUSTOMER_EVENTS_SCHEMA
 from tandem.workspace import Workspace
 from tests.customers.identity_helpers import send, track
 from tests.customers.profile_data import CUSTOMER_OF, build_lake
@@ -68,3 +70,58 @@ def test_a_copy_counts_once_and_the_first_ingested_wins(
         .to_pyarrow()
         .as_py()
     )
+
+
+def _rows(table: pa.Table) -> list[tuple[object, ...]]:
+    rows = table.select(sorted(table.column_names)).to_pylist()
+    return sorted((tuple(str(v) for v in r.values()) for r in rows))
+
+
+def test_the_derived_table_holds_the_same_rows_sorted_by_event_and_time(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    build_lake(workspace, tmp_path)
+    _store_copy(workspace, "w4", datetime(2030, 1, 1, tzinfo=UTC), event="Changed")
+    assert workspace.lake.table("customer_events").version() == 0  # never written: joined
+    joined = customer_events(workspace.lake).to_pyarrow()
+    rows, seconds = derive_customer_events(workspace.lake)
+    assert rows == 12 and seconds >= 0
+    assert workspace.lake.table("customer_events").version() > 0
+    stored = workspace.lake.table("customer_events").to_pyarrow_table()
+    assert stored.schema == CUSTOMER_EVENTS_SCHEMA
+    assert _rows(stored) == _rows(joined.select(stored.column_names).cast(stored.schema))
+    assert _rows(customer_events(workspace.lake).to_pyarrow()) == _rows(stored)
+    keys = list(zip(stored["event"].to_pylist(), stored["timestamp"].to_pylist(), strict=True))
+    assert keys == sorted(keys, key=lambda k: (k[0] is None, k[0] or "", k[1]))
+
+
+def test_the_derived_table_is_what_the_last_derivation_saw(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    build_lake(workspace, tmp_path)
+    derive_customer_events(workspace.lake)
+    # a copy stored EARLIER than the stored one changes the message only once derived again
+    _store_copy(workspace, "w7", datetime(2000, 1, 1, tzinfo=UTC), event="Earlier")
+    send(workspace, "web", [track("hv-9")])  # no identity: never included
+
+    def w7() -> str:
+        events = customer_events(workspace.lake)
+        return str(events.filter(events.message_id == "w7").event.to_pyarrow()[0])
+
+    assert w7() == "Order Completed"
+    derive_customer_events(workspace.lake)
+    assert w7() == "Earlier"
+    assert customer_events(workspace.lake).count().to_pyarrow().as_py() == 12
+
+
+def test_building_profiles_derives_the_customer_events(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    build_lake(workspace, tmp_path)
+    stats = build_profiles(workspace, now=datetime(2026, 7, 1, tzinfo=UTC), run=1)
+    assert "customer_events" in stats.stages
+    stored = workspace.lake.table("customer_events").to_pyarrow_table()
+    got = dict(
+        zip(stored["message_id"].to_pylist(), stored["customer_id"].to_pylist(), strict=True)
+    )
+    assert got == CUSTOMER_OF

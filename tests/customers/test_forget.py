@@ -63,6 +63,7 @@ def test_forget_erases_a_resolved_person_everywhere(built: Workspace) -> None:
         "events": 6,
         "quarantine": 1,
         "identities": 6,
+        "customer_events": 6,
         "identity_links": 2,
         "profiles": 1,
         "customer_ids": 2,  # cus_a and cus_old, merged into it
@@ -74,6 +75,8 @@ def test_forget_erases_a_resolved_person_everywhere(built: Workspace) -> None:
     assert occurrences(built, ANN) == dict.fromkeys(SCHEMAS, 0)
     # everyone else is still there
     assert built.lake.events().count().to_pyarrow().as_py() == 12 - 6
+    behaviour = built.lake.raw("customer_events").to_pyarrow()
+    assert behaviour.num_rows == 12 - 6 and "cus_a" not in behaviour["customer_id"].to_pylist()
     assert get_profile(built.lake, "cus_b") is not None
     assert get_profile(built.lake, "cus_a") is None
     with built.session() as session:

@@ -15,8 +15,9 @@
 - quarantine rows whose raw text contains one of the person's values (values of at least 5
   characters, compared case-insensitively).
 
-`forget` then deletes those rows from `events`, `quarantine`, `identities`, `identity_links`,
-`profiles` and `customer_ids` (one Delta commit per table that has rows to delete) and records an
+`forget` then deletes those rows from `events`, `quarantine`, `identities`, `customer_events`,
+`identity_links`, `profiles` and `customer_ids` (one Delta commit per table that has rows to
+delete; segment memberships, assignments and exposures too) and records an
 `Erasure` in the metadata: the identifier's TYPE, the number of customers and of rows per table,
 never a value. Deleted rows stay in older Delta versions until their files are vacuumed
 (`vacuum=True` does it at once; otherwise `tandem lake compact --vacuum` after the retention).
@@ -49,6 +50,7 @@ from tandem.lake.erase import delete_rows, vacuum_now
 from tandem.lake.locks import exclusive
 from tandem.lake.schema import (
     ASSIGNMENTS,
+    CUSTOMER_EVENTS,
     CUSTOMER_IDS,
     EVENTS,
     EXPOSURES,
@@ -71,6 +73,7 @@ TABLES = (
     EVENTS,
     QUARANTINE,
     IDENTITIES,
+    CUSTOMER_EVENTS,
     IDENTITY_LINKS,
     PROFILES,
     CUSTOMER_IDS,
@@ -250,9 +253,11 @@ def _forget(
                 ),
             ]
         )
-        rows[IDENTITIES] = delete_rows(
-            lake, IDENTITIES, keys, [["customer_id"], ["source", "message_id"]]
-        )
+        for name in (IDENTITIES, CUSTOMER_EVENTS):  # the person's messages, with their customer
+            if _has_rows(lake, name):
+                rows[name] = delete_rows(
+                    lake, name, keys, [["customer_id"], ["source", "message_id"]]
+                )
     if _has_rows(lake, IDENTITY_LINKS):
         values = pa.array(plan.values, pa.string())
         keys = pa.table(

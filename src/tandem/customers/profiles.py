@@ -43,6 +43,7 @@ from deltalake.exceptions import DeltaError
 
 from tandem.config import IdentitySettings
 from tandem.customers import identifiers as ids
+from tandem.customers.behaviour import derive_customer_events
 from tandem.customers.identifiers import PHONE_SEPARATORS, normalise_phone
 from tandem.customers.mapping import IDENTIFIER_TYPES as MAPPED_ID_TYPES
 from tandem.errors import Conflict, InvalidValue, NotFound
@@ -108,7 +109,8 @@ def source_ranks(workspace: Workspace, settings: ProfileSettings) -> pa.Table:
 def build_profiles(
     workspace: Workspace, *, now: datetime, run: int, extracted: bool = False
 ) -> ProfileStats:
-    """Rebuild `profiles` from `events` + `identities`; one overwrite commit. `run` is the
+    """Rebuild `profiles` from `events` + `identities`, one overwrite commit, and then the
+    `customer_events` table (customers.behaviour), another. `run` is the
     resolution run that asked for it (kept in the stats of that run, not in the table).
     `extracted`: the caller (resolve) has just run `customers.identifiers.extract` on this
     thread's connection over the same events; its temporary tables are reused (saves the
@@ -136,6 +138,9 @@ def build_profiles(
     optimise_for_lookups(lake)
     version = profiles_version(lake)
     timings["sort_for_lookups"] = round(time.perf_counter() - started_write, 3)
+    # behaviour with its customer, for segments and campaigns: derived from the same identities
+    _, seconds = derive_customer_events(lake)
+    timings["customer_events"] = round(seconds, 3)
     with_orders = int(pc.sum(pc.greater(table.column("orders"), 0)).as_py() or 0)
     revenue = float(pc.sum(table.column("revenue")).as_py() or 0.0)
     _READER.forget(lake)

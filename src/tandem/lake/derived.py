@@ -1,9 +1,10 @@
-"""Derived lake tables (identities, identity links, customer ids, profiles): written whole by a
-resolution run, one Delta overwrite commit each, so a reader sees the previous run or the new one,
-never a mix."""
+"""Derived lake tables (identities, identity links, customer ids, profiles, customer events):
+written whole by a resolution run, one Delta overwrite commit each, so a reader sees the previous
+run or the new one, never a mix."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -16,7 +17,7 @@ from tandem.lake.store import Lake, LakeFailure, quiet_ibis
 if TYPE_CHECKING:
     import ibis.expr.types as ir  # type: ignore[import-untyped]
 
-DERIVED = ("identities", "identity_links", "customer_ids", "profiles")
+DERIVED = ("identities", "identity_links", "customer_ids", "profiles", "customer_events")
 
 
 def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
@@ -27,6 +28,8 @@ def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) 
     schema = SCHEMAS[name]
     if isinstance(data, pa.Table) and not data.schema.equals(schema):
         data = data.select(schema.names).cast(schema)
+    elif isinstance(data, pa.RecordBatchReader) and not data.schema.equals(schema):
+        data = _cast_batches(data, schema)
     table = lake.table(name)  # created empty on first use
     try:
         write_deltalake(
@@ -39,6 +42,19 @@ def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) 
         raise LakeFailure(f"could not write the {name} table: {exc}") from None
     table.update_incremental()
     return int(table.version())
+
+
+def _cast_batches(reader: pa.RecordBatchReader, schema: pa.Schema) -> pa.RecordBatchReader:
+    """`reader`'s batches in `schema` (columns chosen by name and cast), still streamed."""
+
+    def cast() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            if batch.num_rows:
+                yield from (
+                    pa.Table.from_batches([batch]).select(schema.names).cast(schema).to_batches()
+                )
+
+    return pa.RecordBatchReader.from_batches(schema, cast())
 
 
 def temp_table(lake: Lake, name: str) -> ir.Table:

@@ -61,6 +61,7 @@ IDENTITIES = "identities"
 IDENTITY_LINKS = "identity_links"
 CUSTOMER_IDS = "customer_ids"
 PROFILES = "profiles"
+CUSTOMER_EVENTS = "customer_events"
 
 # -- identity resolution (customers/identity.py owns this block) ----------------------------
 IDENTITIES_SCHEMA = pa.schema(
@@ -107,6 +108,27 @@ CUSTOMER_IDS_SCHEMA = pa.schema(
 )
 """Every customer id ever issued: when, by which resolution run, and (once its cluster merged
 into an older one) which id it was merged into. Ids are never reused."""
+
+# -- behaviour (customers/behaviour.py owns this block) --------------------------------------
+CUSTOMER_EVENTS_SCHEMA = pa.schema(
+    [
+        pa.field("customer_id", pa.string(), nullable=False),
+        pa.field("record_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("message_id", pa.string(), nullable=False),
+        pa.field("type", pa.string(), nullable=False),
+        pa.field("event", pa.string()),
+        pa.field("name", pa.string()),
+        pa.field("properties", pa.string()),
+        pa.field("timestamp", UTC_MICROS, nullable=False),
+        pa.field("ingested_at", UTC_MICROS, nullable=False),
+    ]
+)
+"""Every resolved message once (its first ingested copy) with the customer it belongs to:
+`events` joined to `identities`, written whole with the profiles (sorted by event name and time,
+so a query for some events over some days reads only their row groups). Segments and campaign
+metrics read behaviour here instead of joining 20 million events to 20 million identities on
+every query."""
 
 # -- profiles (customers/profiles.py owns this block) ----------------------------------------
 PROFILES_SCHEMA = pa.schema(
@@ -199,6 +221,7 @@ PARTITIONS: dict[str, list[str]] = {
     IDENTITY_LINKS: [],
     CUSTOMER_IDS: [],
     PROFILES: [],
+    CUSTOMER_EVENTS: [],
     SEGMENT_MEMBERSHIPS: ["segment"],
     ASSIGNMENTS: ["campaign"],
     EXPOSURES: ["campaign"],
@@ -210,6 +233,7 @@ SCHEMAS = {
     IDENTITY_LINKS: IDENTITY_LINKS_SCHEMA,
     CUSTOMER_IDS: CUSTOMER_IDS_SCHEMA,
     PROFILES: PROFILES_SCHEMA,
+    CUSTOMER_EVENTS: CUSTOMER_EVENTS_SCHEMA,
     SEGMENT_MEMBERSHIPS: SEGMENT_MEMBERSHIPS_SCHEMA,
     ASSIGNMENTS: ASSIGNMENTS_SCHEMA,
     EXPOSURES: EXPOSURES_SCHEMA,
