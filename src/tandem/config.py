@@ -79,10 +79,98 @@ class SourceRule(BaseModel):
     the source's user ids do not count towards `shared_above`."""
 
 
+# -- probabilistic matching ([identity.matching]) -- owned by customers/matching.py -------------
+DEFAULT_BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
+    ("first_name", "last_name"),
+    ("birth_date",),
+    ("postcode",),
+    ("street",),
+    ("email",),
+    ("phone",),
+    ("last_name", "city"),
+    ("first_name", "birth_date"),
+    ("last_name", "birth_date"),
+    ("first_name", "postcode"),
+    ("last_name", "postcode"),
+)
+DEFAULT_TRAINING_RULES: tuple[tuple[str, ...], ...] = (
+    ("first_name", "last_name"),
+    ("birth_date",),
+)
+DEFAULT_PRIOR_RULES: tuple[tuple[str, ...], ...] = (
+    ("first_name", "last_name", "birth_date"),
+    ("email",),
+    ("phone",),
+)
+BLOCKABLE = (
+    "first_name",
+    "last_name",
+    "birth_date",
+    "street",
+    "city",
+    "postcode",
+    "phone",
+    "email",
+)
+
+Rule = list[str]
+
+
+class MatchingOptions(BaseModel):
+    """`[identity.matching]` in tandem.toml: how person records are matched probabilistically
+    (tandem.customers.matching). Validated with the rest of the settings when a workspace
+    opens, so a bad value is reported by any command, not only by `tandem resolve`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """Run probabilistic matching at all."""
+    threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
+    """Match probability at or above which two records are joined. 0.95 (odds of 19 to 1) was
+    chosen as a policy, not fitted to any labels: a wrong merge costs more than a missed one."""
+    blocking_rules: list[Rule] = Field(
+        default_factory=lambda: [list(r) for r in DEFAULT_BLOCKING_RULES]
+    )
+    """Only pairs that agree exactly on every field of at least one rule are compared."""
+    training_rules: list[Rule] = Field(
+        default_factory=lambda: [list(r) for r in DEFAULT_TRAINING_RULES]
+    )
+    """Expectation maximisation passes: each trains the comparisons it does not block on."""
+    prior_rules: list[Rule] = Field(default_factory=lambda: [list(r) for r in DEFAULT_PRIOR_RULES])
+    """Rules that (almost) only pair true matches; they estimate how many matches exist."""
+    prior_recall: float = Field(default=0.7, gt=0.0, le=1.0)
+    """The share of true matches the prior rules are assumed to find."""
+    max_pairs_for_u: int = Field(default=2_000_000, ge=10_000)
+    """Random pairs sampled to estimate how often non-matches agree by chance."""
+    seed: int = 42
+    """Seed of the random sampling (results are reproducible)."""
+    require_corroboration: bool = True
+    """Whatever their weight, never join two records that share an email or phone but have
+    different known birth dates (two people of one household), nor two records that agree on
+    nothing but a name (namesakes). The model treats fields as independent, which contact
+    details shared in a family are not."""
+
+    @field_validator("blocking_rules", "training_rules", "prior_rules")
+    @classmethod
+    def _known_fields(cls, rules: list[Rule]) -> list[Rule]:
+        for n, rule in enumerate(rules):
+            if not rule:
+                raise ValueError(f"rule {n + 1} is empty; list the fields that must be equal")
+            unknown = [f for f in rule if f not in BLOCKABLE]
+            if unknown:
+                raise ValueError(
+                    f"rule {n + 1} names unknown field {unknown[0]!r}; use {', '.join(BLOCKABLE)}"
+                )
+            if len(set(rule)) != len(rule):
+                raise ValueError(f"rule {n + 1} names a field twice")
+        return rules
+
+
 class IdentitySettings(BaseModel):
     """How identities are resolved: identifier rules and probabilistic matching."""
 
-    model_config = ConfigDict(extra="forbid")
+    # validate_assignment: a setting changed in code (tests, embedding) is checked as one read
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     default_region: str = "GB"
     """Region for phone numbers written without a country code (ISO 3166 code)."""
@@ -93,9 +181,8 @@ class IdentitySettings(BaseModel):
     customer_id_is_user_id: bool = True
     """A mapped record's `customer_id` identifier is the shop account id the other channels
     send as userId: the two become one node (type `user_id`)."""
-    matching: dict[str, Any] = Field(default_factory=dict)
-    """Probabilistic matching options (`[identity.matching]`), validated by
-    tandem.customers.matching.MatchingOptions when a resolution runs."""
+    matching: MatchingOptions = Field(default_factory=MatchingOptions)
+    """Probabilistic matching options (`[identity.matching]`)."""
 
     @field_validator("default_region")
     @classmethod

@@ -73,6 +73,11 @@ def test_resolve_with_bad_settings_is_a_clear_error(ws: Path, tandem: Tandem) ->
     assert run.exit_code != 0
     assert "identity.matching.threshold" in run.stderr + run.stdout
     assert "Traceback" not in run.stderr
+    # any command reads the settings, and reports the bad one at once
+    run = tandem("sources", "list", "-w", ws)
+    assert run.exit_code != 0
+    assert "identity.matching.threshold" in run.stderr + run.stdout
+    assert "Traceback" not in run.stderr
 
 
 def test_export_csv_and_parquet(ws: Path, tandem: Tandem, tmp_path: Path) -> None:

@@ -198,26 +198,27 @@ def test_options_have_principled_defaults_and_clear_errors() -> None:
 
 
 def test_matching_options_from_tandem_toml_name_the_key(workspace: Workspace) -> None:
-    from tandem.customers.resolve import matching_options
-
     path = workspace.root / "tandem.toml"
     text = path.read_text()
     path.write_text(text + "\n[identity.matching]\nthreshold = 0.99\nseed = 7\n")
     reopened = Workspace.open(workspace.root)
     try:
-        options = matching_options(reopened)
-        assert (options.threshold, options.seed) == (0.99, 7)
+        options = reopened.settings.identity.matching
+        assert isinstance(options, MatchingOptions)
+        assert (options.threshold, options.seed, options.enabled) == (0.99, 7, True)
+        # set in code, they are checked too
+        reopened.settings.identity.matching = {"enabled": False}  # type: ignore[assignment]
+        assert reopened.settings.identity.matching == MatchingOptions(enabled=False)
+        with pytest.raises(ValidationError, match="threshold"):
+            reopened.settings.identity.matching = {"threshold": 3}  # type: ignore[assignment]
     finally:
         reopened.close()
+    # checked when the settings are read, not when a resolution runs
     path.write_text(text + '\n[identity.matching]\nblocking_rules = [["shoe_size"]]\n')
-    reopened = Workspace.open(workspace.root)
-    try:
-        with pytest.raises(InvalidConfig) as caught:
-            matching_options(reopened)
-        assert "unknown field 'shoe_size'" in caught.value.problems[0].message
-        assert caught.value.problems[0].field == "identity.matching.blocking_rules"
-    finally:
-        reopened.close()
+    with pytest.raises(InvalidConfig, match="invalid settings") as caught:
+        Workspace.open(workspace.root)
+    assert "unknown field 'shoe_size'" in caught.value.problems[0].message
+    assert caught.value.problems[0].field == "identity.matching.blocking_rules"
 
 
 # -- small and refused inputs ------------------------------------------------------------------

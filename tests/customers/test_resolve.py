@@ -132,6 +132,9 @@ def test_matching_enabled_on_an_empty_lake(workspace: Workspace) -> None:
         ('[identity]\ndefault_region = "Narnia"\n', "identity.default_region"),
         ('[identity.sources.service]\nrecords = "tickets"\n', "identity.sources.service.records"),
         ("[identity]\nshared = 3\n", "identity.shared"),
+        ("[identity.matching]\nthreshold = 2\n", "identity.matching.threshold"),
+        ('[identity.matching]\nprior_rules = [["shoe"]]\n', "identity.matching.prior_rules"),
+        ("[identity.matching]\ntreshold = 0.9\n", "identity.matching.treshold"),
     ],
 )
 def test_bad_identity_settings_name_the_key(
@@ -145,13 +148,20 @@ def test_bad_identity_settings_name_the_key(
     assert field in [p.field for p in caught.value.problems]
 
 
-def test_bad_matching_settings_name_the_key(make_workspace: Callable[..., Workspace]) -> None:
-    ws = configured(make_workspace, "[identity.matching]\nthreshold = 2\n")
-    with pytest.raises(InvalidConfig, match=r"\[identity.matching\]") as caught:
-        resolve(ws, now=NOW)
+def test_bad_matching_settings_are_refused_when_the_workspace_opens(
+    make_workspace: Callable[..., Workspace],
+) -> None:
+    """Not only when `resolve` starts: every command reports a bad `[identity.matching]`."""
+    ws = make_workspace()
+    path = Path(ws.root) / "tandem.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + "\n[identity.matching]\nthreshold = 2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidConfig, match=r"tandem\.toml: invalid settings") as caught:
+        Workspace.open(ws.root)
     assert [p.field for p in caught.value.problems] == ["identity.matching.threshold"]
-    with ws.session() as session:
-        assert session.scalars(select(ResolutionRun)).all() == []
+    assert "less than 1" in caught.value.problems[0].message
 
 
 def test_resolution_is_refused_while_an_erasure_runs(workspace: Workspace) -> None:

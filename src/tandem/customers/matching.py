@@ -45,8 +45,10 @@ import ibis  # type: ignore[import-untyped]
 import ibis.expr.types as ir  # type: ignore[import-untyped]
 import pyarrow as pa  # type: ignore[import-untyped]
 from phonenumbers import country_code_for_region
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# the options live with the other settings: tandem.toml is validated when it is read
+from tandem.config import MatchingOptions as MatchingOptions
+from tandem.config import Rule
 from tandem.customers.identifiers import normalise_phone, run
 from tandem.customers.jsontext import json_extract_strings
 from tandem.errors import InvalidValue, TandemError
@@ -281,91 +283,6 @@ def _with_identifiers(records: ir.Table, identifiers: ir.Table) -> ir.Table:
     columns["email"] = ibis.coalesce(joined["value"], joined["email"])
     columns["phone"] = joined["value_right"]
     return joined.select(**columns)
-
-
-# -- options --------------------------------------------------------------------------------------
-DEFAULT_BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
-    ("first_name", "last_name"),
-    ("birth_date",),
-    ("postcode",),
-    ("street",),
-    ("email",),
-    ("phone",),
-    ("last_name", "city"),
-    ("first_name", "birth_date"),
-    ("last_name", "birth_date"),
-    ("first_name", "postcode"),
-    ("last_name", "postcode"),
-)
-DEFAULT_TRAINING_RULES: tuple[tuple[str, ...], ...] = (
-    ("first_name", "last_name"),
-    ("birth_date",),
-)
-DEFAULT_PRIOR_RULES: tuple[tuple[str, ...], ...] = (
-    ("first_name", "last_name", "birth_date"),
-    ("email",),
-    ("phone",),
-)
-BLOCKABLE = (
-    "first_name",
-    "last_name",
-    "birth_date",
-    "street",
-    "city",
-    "postcode",
-    "phone",
-    "email",
-)
-
-Rule = list[str]
-
-
-class MatchingOptions(BaseModel):
-    """`[identity.matching]` in tandem.toml: how person records are matched probabilistically."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    """Run probabilistic matching at all."""
-    threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
-    """Match probability at or above which two records are joined. 0.95 (odds of 19 to 1) was
-    chosen as a policy, not fitted to any labels: a wrong merge costs more than a missed one."""
-    blocking_rules: list[Rule] = Field(
-        default_factory=lambda: [list(r) for r in DEFAULT_BLOCKING_RULES]
-    )
-    """Only pairs that agree exactly on every field of at least one rule are compared."""
-    training_rules: list[Rule] = Field(
-        default_factory=lambda: [list(r) for r in DEFAULT_TRAINING_RULES]
-    )
-    """Expectation maximisation passes: each trains the comparisons it does not block on."""
-    prior_rules: list[Rule] = Field(default_factory=lambda: [list(r) for r in DEFAULT_PRIOR_RULES])
-    """Rules that (almost) only pair true matches; they estimate how many matches exist."""
-    prior_recall: float = Field(default=0.7, gt=0.0, le=1.0)
-    """The share of true matches the prior rules are assumed to find."""
-    max_pairs_for_u: int = Field(default=2_000_000, ge=10_000)
-    """Random pairs sampled to estimate how often non-matches agree by chance."""
-    seed: int = 42
-    """Seed of the random sampling (results are reproducible)."""
-    require_corroboration: bool = True
-    """Whatever their weight, never join two records that share an email or phone but have
-    different known birth dates (two people of one household), nor two records that agree on
-    nothing but a name (namesakes). The model treats fields as independent, which contact
-    details shared in a family are not."""
-
-    @field_validator("blocking_rules", "training_rules", "prior_rules")
-    @classmethod
-    def _known_fields(cls, rules: list[Rule]) -> list[Rule]:
-        for n, rule in enumerate(rules):
-            if not rule:
-                raise ValueError(f"rule {n + 1} is empty; list the fields that must be equal")
-            unknown = [f for f in rule if f not in BLOCKABLE]
-            if unknown:
-                raise ValueError(
-                    f"rule {n + 1} names unknown field {unknown[0]!r}; use {', '.join(BLOCKABLE)}"
-                )
-            if len(set(rule)) != len(rule):
-                raise ValueError(f"rule {n + 1} names a field twice")
-        return rules
 
 
 # -- matching -------------------------------------------------------------------------------------
