@@ -134,6 +134,33 @@ def test_lake_compact(ws: Path, tandem: Tandem, tmp_path: Path) -> None:
     assert "quarantine" in tandem("lake", "compact", "-w", ws).stdout
 
 
+def test_lake_compact_refuses_a_vacuum_retention_under_an_hour_unless_forced(
+    ws: Path, tandem: Tandem, tmp_path: Path
+) -> None:
+    for n in range(3):
+        file = tmp_path / f"e{n}.ndjson"
+        file.write_text(json.dumps({"type": "page", "userId": f"u{n}"}) + "\n")
+        tandem("ingest", file, "--source", "web", "-w", ws)
+    run = tandem("lake", "compact", "--vacuum", "--retention-hours", "0", "-w", ws)
+    assert run.exit_code == 1
+    assert "below the minimum of 1 hour" in run.stderr
+    assert "running server or import may still be reading or writing" in run.stderr
+    assert "--force" in run.stderr and "Traceback" not in run.stderr
+    # nothing was done: the three files are still there to compact
+    body = tandem("lake", "compact", "--vacuum", "--retention-hours", "1", "-w", ws, "--json")
+    events = next(t for t in body.json()["tables"] if t["table"] == "events")
+    assert (events["files_before"], events["files_after"]) == (3, 1)
+    assert events["files_vacuumed"] == 0  # the replaced files are younger than an hour
+    # forced: the replaced files go at once
+    body = tandem(
+        "lake", "compact", "--vacuum", "--retention-hours", "0", "--force", "-w", ws, "--json"
+    )
+    events = next(t for t in body.json()["tables"] if t["table"] == "events")
+    assert (events["files_vacuumed"], events["rows"]) == (3, 3)
+    # the retention matters only for a vacuum
+    assert tandem("lake", "compact", "--retention-hours", "0", "-w", ws).exit_code == 0
+
+
 def test_an_unreadable_file_is_named_once(ws: Path, tandem: Tandem, tmp_path: Path) -> None:
     (tmp_path / "fake.parquet").write_text("not parquet")
     run = tandem("ingest", tmp_path / "fake.parquet", "--source", "web", "-w", ws)

@@ -19,6 +19,7 @@ from tandem.cli.common import (
 )
 from tandem.customers.ingest import FORMATS, IngestResult, ingest_file
 from tandem.customers.mapping import Mapping
+from tandem.lake.maintenance import MIN_VACUUM_RETENTION_HOURS, check_vacuum_retention
 
 events_app = typer.Typer(
     help="Events in the lake: counts by source and type.", no_args_is_help=True
@@ -200,15 +201,30 @@ def compact(
         typer.Option("--vacuum", help="Also delete unreferenced files older than the retention."),
     ] = False,
     retention_hours: Annotated[
-        int, typer.Option(min=0, help="With --vacuum: keep files younger than this.")
+        int,
+        typer.Option(
+            min=0,
+            help=f"With --vacuum: keep files younger than this (at least "
+            f"{MIN_VACUUM_RETENTION_HOURS} unless --force).",
+        ),
     ] = 168,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="With --vacuum: allow a retention under "
+            f"{MIN_VACUUM_RETENTION_HOURS} hour (only when no server or import uses the lake).",
+        ),
+    ] = False,
     workspace: WorkspaceOption = None,
     json: JsonOption = False,
 ) -> None:
     """Compact small files and remove duplicate events (vacuum only with --vacuum).
 
-    Example: tandem lake compact --json
+    Example: tandem lake compact --vacuum --retention-hours 24 --json
     """
+    if vacuum:
+        check_vacuum_retention(retention_hours, force=force)
     with open_workspace(workspace) as ws:
         result = ws.lake.compact(vacuum=vacuum, retention_hours=retention_hours)
     if json:

@@ -10,11 +10,37 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError
 
+from tandem.errors import InvalidValue
 from tandem.lake.schema import EVENTS, PARTITIONS, SCHEMAS
 from tandem.lake.store import COMMIT_RETRIES, LakeFailure, TableCompaction, sql_text
 
 if TYPE_CHECKING:
     from tandem.lake.store import Lake
+
+
+MIN_VACUUM_RETENTION_HOURS = 1
+"""The shortest retention a vacuum accepts without `force`. A reader (the server answering a
+query, a segment evaluation) or a writer (an import, a compaction) works on the table version it
+loaded; its files stop being referenced once a newer version replaces them, and a vacuum with a
+shorter retention than that work takes deletes them under it."""
+
+
+def check_vacuum_retention(retention_hours: int, *, force: bool = False) -> None:
+    """Refuse a vacuum retention under MIN_VACUUM_RETENTION_HOURS unless `force` (for a lake
+    nothing else uses: no server, no import running)."""
+    if retention_hours < 0:
+        raise InvalidValue(
+            f"a retention of {retention_hours} hours is negative", field="retention_hours"
+        )
+    if retention_hours < MIN_VACUUM_RETENTION_HOURS and not force:
+        raise InvalidValue(
+            f"a vacuum retention of {retention_hours} hours is below the minimum of "
+            f"{MIN_VACUUM_RETENTION_HOURS} hour: it would delete files that a running server or "
+            "import may still be reading or writing",
+            field="retention_hours",
+            detail=f"keep --retention-hours at {MIN_VACUUM_RETENTION_HOURS} or more, or add "
+            "--force when nothing else uses this lake",
+        )
 
 
 def compact_table(lake: Lake, name: str, *, vacuum: bool, retention_hours: int) -> TableCompaction:
