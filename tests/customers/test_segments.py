@@ -27,16 +27,21 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pytest
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import DeltaError
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as SASession
 
 from tandem.collaboration.kpis import check_readable, parse_measure
 from tandem.customers.forget import forget, plan_forget
 from tandem.customers.ingest import ingest_file
 from tandem.customers.profiles import NotResolved, build_profiles
 from tandem.customers.segments import compile_members, read_definition
+from tandem.db.models import Segment
 from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound
 from tandem.lake.derived import replace_table
 from tandem.lake.locks import Busy, exclusive
+from tandem.lake.store import LakeFailure
 from tandem.workspace import Workspace
 from tests.customers import profile_data
 from tests.customers.profile_data import NOW, build_lake
@@ -313,6 +318,87 @@ def test_history_of_evaluations(ws: Workspace) -> None:
         ws.segments.get("openers")
     memberships = ws.lake.raw("segment_memberships")
     assert memberships.count().to_pyarrow().as_py() == 0
+
+
+def _stored(ws: Workspace, name: str) -> list[str]:
+    rows = ws.lake.raw("segment_memberships").to_pyarrow()
+    return sorted(
+        c
+        for c, s in zip(rows["customer_id"].to_pylist(), rows["segment"].to_pylist(), strict=True)
+        if s == name
+    )
+
+
+def test_a_failing_lake_delete_leaves_the_segment_and_its_members(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.segments.create(definition({"event": "Email Opened"}, name="openers"), as_of=NOW)
+    assert _stored(ws, "openers") == ["cus_b", "cus_c"]
+
+    def failing(self: DeltaTable, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise DeltaError("Generic DeltaTable error: the disk is full")
+
+    monkeypatch.setattr(DeltaTable, "delete", failing)
+    with pytest.raises(LakeFailure, match="could not delete the members of segment openers"):
+        ws.segments.delete("openers")
+    monkeypatch.undo()
+    # both stores as they were: the definition, its history and its members
+    kept = ws.segments.get("openers")
+    assert kept.latest is not None and (kept.latest.evaluation, kept.size) == (1, 2)
+    assert [e.evaluation for e in kept.history] == [1]
+    assert _stored(ws, "openers") == ["cus_b", "cus_c"]
+    shown = ws.segments.members("openers").to_pyarrow().column("customer_id").to_pylist()
+    assert sorted(shown) == ["cus_b", "cus_c"]
+    # another job holding the lake's lock: refused before anything is deleted
+    with exclusive(ws.lake.path, "identity resolution"), pytest.raises(Busy):
+        ws.segments.delete("openers")
+    assert ws.segments.get("openers").size == 2 and _stored(ws, "openers") == ["cus_b", "cus_c"]
+    # deleting again completes
+    assert ws.segments.delete("openers") == 2
+    assert _stored(ws, "openers") == []
+    with pytest.raises(NotFound):
+        ws.segments.get("openers")
+
+
+def test_a_failing_metadata_delete_leaves_the_members(ws: Workspace) -> None:
+    """The database refusing the delete (an injected failure on deleting the row) comes before
+    the lake is touched; a commit failing after the lake delete leaves a segment without
+    members, which deleting again removes."""
+    ws.segments.create(definition({"event": "Email Opened"}, name="openers"), as_of=NOW)
+
+    def refuse(*_: Any) -> None:
+        raise RuntimeError("the database refused the delete")
+
+    sa_event.listen(Segment, "before_delete", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="refused"):
+            ws.segments.delete("openers")
+    finally:
+        sa_event.remove(Segment, "before_delete", refuse)
+    assert ws.segments.get("openers").size == 2
+    assert _stored(ws, "openers") == ["cus_b", "cus_c"]
+
+    def mark(session: SASession, _: Any) -> None:
+        if any(isinstance(row, Segment) for row in session.deleted):
+            session.info["segment_deleted"] = True
+
+    def refuse_commit(session: SASession) -> None:
+        if session.info.get("segment_deleted"):
+            refuse()
+
+    sa_event.listen(SASession, "after_flush", mark)
+    sa_event.listen(SASession, "before_commit", refuse_commit)
+    try:
+        with pytest.raises(RuntimeError, match="refused"):
+            ws.segments.delete("openers")
+    finally:
+        sa_event.remove(SASession, "after_flush", mark)
+        sa_event.remove(SASession, "before_commit", refuse_commit)
+    assert ws.segments.get("openers").size == 2  # the window the docstring names
+    assert _stored(ws, "openers") == []
+    assert ws.segments.delete("openers") == 0
+    with pytest.raises(NotFound):
+        ws.segments.get("openers")
 
 
 def test_an_empty_segment_and_one_never_evaluated(ws: Workspace) -> None:

@@ -964,18 +964,39 @@ class Segments:
             return [_info(r) for r in s.scalars(_query().order_by(Segment.name))]
 
     def delete(self, name: str, *, user: User | None = None) -> int:
-        """Delete a segment, its evaluations and its memberships (one Delta commit); returns
-        the number of membership rows deleted."""
+        """Delete a segment, its evaluations and its memberships; returns the number of
+        membership rows deleted.
+
+        Both stores or neither. The metadata row (its evaluations go with it, by cascade) is
+        deleted in a transaction that is flushed first, so a refusal of the database comes
+        before any member is touched, and committed only after the lake's delete (one Delta
+        commit, all members or none) succeeded. A failing lake delete rolls the transaction
+        back: the segment, its history and its members all remain, and deleting again retries.
+        The reverse order (metadata first) would, on a lake failure, leave the members of a
+        segment that no longer exists: customer data that no command shows or deletes, which a
+        new segment of the same name would inherit as its evaluation 1. The one window left is
+        a commit failing after the lake delete: the segment then remains with its history but
+        without members, and deleting it again completes. All under the lake's lock, so no
+        evaluation appends members meanwhile."""
         info = self.get(name, history=False)
         require_access(user, "edit", info.name, info.owners)
+        with (
+            exclusive(self.ws.lake.path, f"deleting segment {info.name}"),
+            self.ws.session() as s,
+        ):
+            s.delete(self._segment(s, info.name))
+            s.flush()
+            deleted = self._delete_members(info.name)
+        return deleted
+
+    def _delete_members(self, name: str) -> int:
+        """Delete every membership row of segment `name` (one Delta commit); the rows deleted."""
         try:
             with _WRITE_LOCK:
                 table = self.ws.lake.table(SEGMENT_MEMBERSHIPS)
-                metrics = table.delete(predicate=f"segment = {sql_text(info.name)}")
+                metrics = table.delete(predicate=f"segment = {sql_text(name)}")
         except DeltaError as exc:
             raise LakeFailure(f"could not delete the members of segment {name}: {exc}") from None
-        with self.ws.session() as s:
-            s.delete(self._segment(s, name))
         return int(metrics.get("num_deleted_rows", 0) or 0)
 
     # -- evaluation ------------------------------------------------------------------------------
