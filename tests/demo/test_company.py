@@ -68,6 +68,18 @@ def test_demo_command_prints_matrix_and_findings(tandem: Tandem, tmp_path: Path)
     assert "Marketing alone is accountable for 4 capabilities" in run.stdout
     assert "4 findings" in run.stdout
     assert "identity resolution: " in run.stdout and "profiles built" in run.stdout
+    assert "campaign harbour-club-preview: " in run.stdout
+    assert "tandem campaign results harbour-club-preview --by loyaltyTier" in run.stdout
     again = tandem("demo", "--dir", tmp_path / "d", "--no-serve")
     assert again.exit_code == 1
     assert "--force" in again.stderr
+
+
+def test_demo_command_hints_at_campaigns_only_when_it_built_them(
+    tandem: Tandem, tmp_path: Path
+) -> None:
+    run = tandem("demo", "--dir", tmp_path / "empty", "--no-serve", "--customers", "0")
+    assert run.exit_code == 0, run.stderr
+    assert "campaigns: none (no customer has the trait subscribed)" in run.stdout
+    assert "tandem campaign results" not in run.stdout
+    assert "Explore: tandem status" in run.stdout

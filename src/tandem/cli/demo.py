@@ -11,6 +11,10 @@ from tandem.cli.common import console, progress
 from tandem.cli.ownership import findings as findings_command
 from tandem.cli.ownership import show as show_command
 from tandem.demo import build_demo
+from tandem.demo.campaigns import BUCKET_TRAIT, DESIGNS
+
+SHOWCASE = next(d.name for d in DESIGNS if d.only is not None)
+"""The campaign the hint suggests: its lift differs by loyalty tier (harbour-club-preview)."""
 
 
 def demo(
@@ -55,9 +59,8 @@ def demo(
     findings_command(workspace=root, file=None, severity=None, json=False)
     console.print()
     console.print(f"Explore: tandem status -w {root}   tandem ownership benchmark -w {root}")
-    console.print(
-        f"         tandem campaign results harbour-club-preview --by loyaltyTier -w {root}"
-    )
+    if SHOWCASE in company.campaigns:
+        console.print(f"         tandem campaign results {SHOWCASE} --by {BUCKET_TRAIT} -w {root}")
     if serve:
         _serve_demo(root, port)
 

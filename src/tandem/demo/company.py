@@ -293,6 +293,8 @@ class DemoCompany:
     workspace: Workspace
     ownership_file: Path
     steps: list[str] = field(default_factory=list)
+    campaigns: list[str] = field(default_factory=list)
+    """The campaigns built (none without identity resolution, or when they were skipped)."""
 
 
 def build_demo(
@@ -350,5 +352,7 @@ def build_demo(
             f"{counts['merges_probabilistic']:,} by probabilistic match); profiles built"
         )
         if campaigns:
-            demo.steps += build_campaigns(ws, seed=seed, as_of=as_of).lines()
+            built = build_campaigns(ws, seed=seed, as_of=as_of)
+            demo.steps += built.lines()
+            demo.campaigns = [c["name"] for c in built.campaigns]
     return demo
