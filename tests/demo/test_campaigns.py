@@ -49,6 +49,9 @@ def test_campaigns_segments_and_exposures_are_in_place(demo: Workspace, truth: d
     subscribers = demo.segments.size("newsletter-subscribers")
     assert subscribers > 800
     assert demo.segments.size("gold-members") > 300
+    # each segment evaluated once (creating it evaluates it), not twice
+    for name in ("newsletter-subscribers", "gold-members"):
+        assert [e.evaluation for e in demo.segments.get(name).history] == [1], name
     for design in DESIGNS:
         entry = truth[design.name]
         assert sum(entry["assigned"].values()) == subscribers

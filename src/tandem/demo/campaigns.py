@@ -245,8 +245,8 @@ def build_campaigns(workspace: Workspace, *, seed: int, as_of: date) -> Campaign
             summary.skipped = f"no customer has the trait {trait}"
             return summary
     for definition in SEGMENTS:
-        ws.segments.create(definition)
-        summary.segments[definition["name"]] = ws.segments.evaluate(definition["name"]).size
+        info = ws.segments.create(definition)  # evaluates it: its size is the members stored
+        summary.segments[definition["name"]] = info.size or 0
     rng = np.random.default_rng([seed, 20261206])
     end = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
     sends: list[bytes] = []
