@@ -146,13 +146,17 @@ def _name(value: ir.StringValue) -> ir.StringValue:
     return _blank_to_null(text.re_replace(r"^[' -]+|[' -]+$", ""))
 
 
+def _phone_or_none(raw: str | None, region: str) -> str | None:
+    """`raw` normalised as identity resolution normalises phones
+    (`tandem.customers.identifiers.normalise_phone`), None when it is no phone number."""
+    return None if raw is None else normalise_phone(raw, region)
+
+
 @ibis.udf.scalar.python(null_handling="special")  # type: ignore[untyped-decorator]
 def _tandem_phone_e164(raw: str, region: str) -> str:
-    """DuckDB (a Python function): `raw` normalised as identity resolution normalises phones
-    (`tandem.customers.identifiers.normalise_phone`), NULL when it is no phone number."""
-    if raw is None:
-        return None
-    return normalise_phone(raw, region)  # type: ignore[return-value]
+    """DuckDB: `_phone_or_none` as a Python function (on Spark, the same one: see
+    `person_records`)."""
+    return _phone_or_none(raw, region)  # type: ignore[return-value]
 
 
 def _birth_date(value: ir.StringValue) -> ir.StringValue:
@@ -180,8 +184,12 @@ def person_records(
     normalised: a record's phone is then its user id's phone identifier (none when identity
     resolution found no valid phone), and its `email` values replace the ones normalised here.
     Without it, the latest phone trait is normalised by `normalise_phone` with `default_region`
-    (on DuckDB, as a Python function: the records of a Spark lake need `identifiers`).
+    (a Python function the engine calls: a DuckDB UDF, or a Spark Python UDF registered by
+    `tandem.lake.spark.python_function`).
     """
+    from tandem.lake import spark
+
+    spark.python_function("_tandem_phone_e164", _phone_or_none)
     region = default_region.upper()
     if not country_code_for_region(region):
         raise InvalidValue(

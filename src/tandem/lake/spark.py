@@ -19,6 +19,9 @@ and written as Spark SQL, with a few generic rewrites for what Spark lacks (see 
   `try_strptime` of dates (DuckDB's parse as regular expressions + `try_to_date`),
   `list_extract`, `first(x ORDER BY k)` (`max_by`/`min_by`), `jaro_winkler_similarity`
   (Splink's jar); string literals with a vertical tab or form feed are built with `char()`.
+- A Python function an upper layer gives DuckDB (an Ibis Python UDF, such as person records'
+  phone normaliser) runs on Spark as the same function, a Spark Python UDF registered by
+  `python_function` (local Python workers run the driver's interpreter).
 
 Bound parameters stay bound: `?` and `$name` markers become Spark's named markers and their
 values go to `spark.sql(query, args=...)`; a value never becomes SQL text.
@@ -36,9 +39,10 @@ import json
 import os
 import re
 import shutil
+import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -108,10 +112,9 @@ def spark_session(
                 "Spark needs Java, and no Java runtime was found (JAVA_HOME, PATH)",
                 detail=INSTALL_HINT,
             )
+        master = master or os.environ.get("TANDEM_SPARK_MASTER") or "local[*]"
         builder = (
-            SparkSession.builder.master(
-                master or os.environ.get("TANDEM_SPARK_MASTER") or "local[*]"
-            )
+            SparkSession.builder.master(master)
             .appName(app_name)
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
@@ -119,6 +122,11 @@ def spark_session(
             .config("spark.sql.shuffle.partitions", os.environ.get("TANDEM_SPARK_PARTITIONS", "8"))
             .config("spark.sql.ansi.enabled", "false")
         )
+        if master.startswith("local"):
+            # local Python workers run this interpreter (Tandem's environment, for the Python
+            # functions of `python_function`), not whichever `python3` is on PATH: pyspark
+            # reads only the environment variable
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         jar = _splink_jar()
         if jar:
             builder = builder.config("spark.jars", jar)
@@ -569,6 +577,25 @@ class Result:
     arrow = to_arrow_table
 
 
+_PYTHON_FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {}
+
+
+def python_function(name: str, function: Callable[..., Any], return_type: str = "string") -> None:
+    """Let SQL run through a SparkConnection call the Python `function` as `name(...)` (also
+    as `name_<n>(...)`: Ibis numbers the Python UDFs it gives DuckDB), registered in the
+    session as a Spark Python UDF the first time a statement calls it: an upper layer that gives
+    DuckDB a Python function gives Spark the same one. `function` receives None for NULL."""
+    _PYTHON_FUNCTIONS[name.lower()] = (function, return_type)
+
+
+def _python_function(name: str) -> tuple[Callable[..., Any], str] | None:
+    base = name.lower()
+    found = _PYTHON_FUNCTIONS.get(base)
+    if found is None and re.fullmatch(r".+_\d+", base):
+        found = _PYTHON_FUNCTIONS.get(base.rsplit("_", 1)[0])
+    return found
+
+
 class SparkConnection:
     """The subset of a raw DuckDB connection identity resolution uses, on Spark."""
 
@@ -580,6 +607,7 @@ class SparkConnection:
         # in LogicalRDD's constraint rewrite); the pipeline needs no inferred constraints
         spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
         self._views: set[str] = set()
+        self._functions: set[str] = set()
         self.statements = 0
         """Statements run (for the logs and the tests)."""
         self.timings: list[tuple[str, float]] = []
@@ -621,6 +649,7 @@ class SparkConnection:
 
     def query(self, expression: exp.Expression, args: dict[str, Any]) -> DataFrame:
         """Run a DuckDB query expression on Spark."""
+        self._register_python_functions(expression)
         text = to_spark_sql(expression)
         used = {p.name for p in expression.find_all(exp.Placeholder) if p.name}
         bound = {k: v for k, v in args.items() if k in used}
@@ -633,6 +662,16 @@ class SparkConnection:
                     f"Spark cannot run the translated statement: {first}", detail=text[:2000]
                 ) from exc
             raise
+
+    def _register_python_functions(self, expression: exp.Expression) -> None:
+        """Register in the session the `python_function`s `expression` calls."""
+        for node in expression.find_all(exp.Anonymous):
+            name = str(node.this).lower()
+            found = _python_function(name)
+            if found is not None and name not in self._functions:
+                function, return_type = found
+                self.spark.udf.register(name, function, return_type)
+                self._functions.add(name)
 
     def _materialise(self, name: str, frame: DataFrame) -> None:
         self.register_frame(name, frame.localCheckpoint(eager=True))
