@@ -184,11 +184,16 @@ def _user_ids(ws: Workspace, customers: list[str]) -> tuple[dict[str, str], dict
     every email address seen with an account and a subscriber id would then count as shared."""
     import ibis  # type: ignore[import-untyped]
 
-    from tandem.customers.behaviour import customer_events
+    from tandem.lake.schema import EVENTS, IDENTITIES
 
-    ev = customer_events(ws.lake)
+    # events ⋈ identities: `customer_events` does not carry the user id
+    events, identities = ws.lake.raw(EVENTS), ws.lake.raw(IDENTITIES)
+    events = events.filter(events.user_id.notnull() & events.source.isin(["web", "app", "email"]))
+    ev = events.join(
+        identities,
+        [events.source == identities.source, events.message_id == identities.message_id],
+    ).select(identities.customer_id, events.source, events.user_id)
     wanted = ibis.memtable({"_cid": customers})
-    ev = ev.filter(ev.user_id.notnull() & ev.source.isin(["web", "app", "email"]))
     ev = ev.semi_join(wanted, ev.customer_id == wanted._cid)
     rows = (
         ev.group_by(["customer_id", "source", "user_id"])
