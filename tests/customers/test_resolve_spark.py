@@ -283,3 +283,66 @@ def test_person_records_are_the_same_on_spark(
     ]
     assert dates["u09"] == "2000-02-29" and dates["u10"] is None
     assert by_key["u17"]["first_name"] == "gina" and by_key["u17"]["street"] == "29 trumble street"
+
+
+def test_splink_clean_up_drops_only_the_views_of_its_own_run(spark: Any) -> None:
+    """Two Splink runs share the session; the one that finishes first drops its own views,
+    not those the other made meanwhile (nor views that are not Splink's)."""
+    from splink import Linker
+
+    from tandem.customers.matching import (
+        MatchingOptions,
+        _release_splink_tables,
+        model_for,
+        splink_api,
+        splink_settings,
+    )
+    from tandem.lake.spark import SparkConnection
+
+    names = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal"]
+    rows = [
+        {
+            "unique_id": f"k{n}",
+            "first_name": names[n % 8],
+            "last_name": names[(n * 3) % 8] + "son",
+            "birth_date": f"19{60 + n % 9}-0{1 + n % 9}-1{n % 10}",
+        }
+        for n in range(40)
+    ]
+    records = pa.table({k: [r[k] for r in rows] for k in rows[0]})
+    records = records.append_column(
+        "first_and_last",
+        pa.array([f"{r['first_name']} {r['last_name']}" for r in rows]),
+    )
+    con = SparkConnection(spark)
+    con.register("_tandem_test_records", records)
+    model = model_for(["first_name", "last_name", "birth_date"], MatchingOptions())
+    settings = splink_settings(model["comparisons"], model["blocking"])
+
+    def start() -> tuple[Any, Any]:
+        api = splink_api(con)
+        table = api.register("_tandem_test_records", dataset_display_name="records")
+        linker = Linker(table, settings, log_level=None)
+        linker.training.estimate_u_using_random_sampling(max_pairs=10_000, seed=1)
+        return api, linker
+
+    def temporary() -> set[str]:
+        return {t.name for t in spark.catalog.listTables() if t.isTemporary}
+
+    try:
+        first, first_linker = start()
+        second, second_linker = start()  # started later, still running
+        assert first.made_views and second.made_views
+        assert not first.made_views & second.made_views
+        theirs = second.made_views & temporary()
+        assert any(name.startswith("__splink__") for name in theirs)
+        _release_splink_tables(first, first_linker)
+        left = temporary()
+        assert not first.made_views & left
+        assert theirs <= left
+        assert "_tandem_test_records" in left
+        _release_splink_tables(second, second_linker)
+        assert {name for name in temporary() if name.startswith("__splink__")} == set()
+    finally:
+        con.close()
+    assert "_tandem_test_records" not in temporary()

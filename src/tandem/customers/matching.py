@@ -439,7 +439,6 @@ def _train_and_predict(
     from splink.internals.exceptions import SplinkException
 
     api = splink_api(sql)
-    views_before = _splink_views(api)
     table = api.register(name, dataset_display_name="person_records")
     settings = splink_settings(comparisons, blocking)
     step = _stepper(stats)
@@ -506,7 +505,7 @@ def _train_and_predict(
         stats["not_corroborated"] = stats["pairs_above_threshold"] - edges.num_rows
         step("corroboration")
     finally:
-        _release_splink_tables(api, linker, views_before)
+        _release_splink_tables(api, linker)
     stats["pairs"] = edges.num_rows
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return MatchResult(edges=edges.cast(EDGE_SCHEMA), stats=stats)
@@ -533,50 +532,63 @@ agreement pattern counts every expectation-maximisation iteration reads."""
 
 
 def _spark_api(spark: Any) -> Any:
-    """Splink's SparkAPI, its reused tables materialised with `localCheckpoint` as Tandem's own
-    Spark stages do (`break_lineage_method="persist"` keeps each query's whole lineage, which
-    Spark plans again at every iteration: twice as slow on the demo company). Falls back to
-    plain `persist` if Splink's SparkAPI no longer has the hook."""
+    """Splink's SparkAPI, which records the name of every temporary view it makes in the session
+    (`made_views`: its clean-up drops those and no other, so another Splink run sharing the
+    session keeps its own), its reused tables materialised with `localCheckpoint` as Tandem's
+    own Spark stages do (`break_lineage_method="persist"` keeps each query's whole lineage,
+    which Spark plans again at every iteration: twice as slow on the demo company). Without
+    Splink's lineage hook, plain `persist`."""
     from splink import SparkAPI
 
-    if not hasattr(SparkAPI, "_break_lineage_and_repartition") or not hasattr(
+    checkpoint = hasattr(SparkAPI, "_break_lineage_and_repartition") and hasattr(
         SparkAPI, "_repartition_if_needed"
-    ):
-        return SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
+    )
 
-    class CheckpointingSparkAPI(SparkAPI):
-        def _break_lineage_and_repartition(
-            self, spark_df: Any, templated_name: str, physical_name: str
+    class TandemSparkAPI(SparkAPI):
+        made_views: set[str]
+
+        # Splink makes its Spark views in these three methods (tables it computes, inputs it
+        # registers, templated aliases); a Splink that makes them elsewhere leaves those views
+        # behind rather than dropping another run's
+        def _cleanup_for_execute_sql(
+            self, table: Any, templated_name: str, physical_name: str
         ) -> Any:
-            spark_df = self._repartition_if_needed(spark_df, templated_name)  # type: ignore[no-untyped-call]
-            if _SPLINK_REUSED.fullmatch(templated_name):
-                return spark_df.localCheckpoint(eager=True)
-            return spark_df
+            self.made_views.add(physical_name)
+            return super()._cleanup_for_execute_sql(table, templated_name, physical_name)
 
-    return CheckpointingSparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
+        def _table_registration(self, input: Any, table_name: str) -> None:
+            self.made_views.add(table_name)
+            super()._table_registration(input, table_name)
+
+        def _create_or_replace_temp_view(self, name: str, physical: str) -> None:
+            self.made_views.add(name)
+            super()._create_or_replace_temp_view(name, physical)
+
+        if checkpoint:
+
+            def _break_lineage_and_repartition(
+                self, spark_df: Any, templated_name: str, physical_name: str
+            ) -> Any:
+                spark_df = self._repartition_if_needed(spark_df, templated_name)  # type: ignore[no-untyped-call]
+                if _SPLINK_REUSED.fullmatch(templated_name):
+                    return spark_df.localCheckpoint(eager=True)
+                return spark_df
+
+    api = TandemSparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
+    api.made_views = set()
+    return api
 
 
-def _splink_views(api: Any) -> set[str]:
-    """On Spark, the temporary views Splink has made in the session (empty on DuckDB)."""
-    spark = getattr(api, "spark", None)
-    if spark is None:
-        return set()
-    return {
-        t.name
-        for t in spark.catalog.listTables()
-        if t.isTemporary and t.name.startswith("__splink__")
-    }
-
-
-def _release_splink_tables(api: Any, linker: Any, before: set[str]) -> None:
+def _release_splink_tables(api: Any, linker: Any) -> None:
     """Drop the tables Splink made. On Spark its expectation maximisation leaves a view per
     iteration that its own clean-up does not know, and persisted frames stay in the executors'
-    memory: every `__splink__` view made since `before` is uncached and dropped."""
+    memory: every view this run's API made (`made_views`) is uncached and dropped; the views of
+    anything else sharing the session are left alone."""
     spark = getattr(api, "spark", None)
-    made = sorted(_splink_views(api) - before)
+    made = sorted(getattr(api, "made_views", ()))
     if spark is not None:
         for name in made:
-            if spark.catalog.isCached(name):
+            if spark.catalog.tableExists(name) and spark.catalog.isCached(name):
                 spark.catalog.uncacheTable(name)
     linker.table_management.delete_tables_created_by_splink_from_db()
     if spark is not None:
