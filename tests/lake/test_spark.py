@@ -158,12 +158,57 @@ def test_accent_table_folds_as_duckdb_does() -> None:
     assert len(source) > 4000 and len(target) > 400  # folds, then deletions
     table = {ord(c): (target[i] if i < len(target) else None) for i, c in enumerate(source)}
     samples = ["Zoë", "Dvořák", "e\u0301lodie", "Nguyễn", "Ångström", "Çağla", "Łódź", "한국"]
+    samples += ["\u0cf3a\U00011f00b", "Straße œuvre ﬁ"]  # newer marks; no fold to several
     duck = duckdb.connect()
     for text in samples:
         expected = duck.execute("SELECT strip_accents(?)", [text]).fetchone()
         assert expected is not None
         assert text.translate(table) == expected[0], text
     assert "Nguyễn".translate(table) == "Nguyen"
+
+
+ACCENTS = pa.table(
+    {
+        "id": pa.array(range(1, 20), pa.int64()),
+        "s": [
+            "Straße Æsir œuvre ﬁnance ĳssel Øre Łódź",  # kept as they are by DuckDB
+            "e\u0301lodie \u0301x Ångström Nguyễn",  # folded, marks deleted
+            "\u0cf3a\U00011f00b\u0ece",  # marks newer than Python's Unicode tables
+            "\U0001d15e \U0001d400 \u212b",  # composed symbols outside the BMP, a singleton
+            "\u1112\u1161\u11ab\u1100\u116e\u11a8",  # 한국 in conjoining jamo
+            "\u1100\u1161 \uac00\u11a8 \uac01\u11a8",  # L+V; LV+T composes; LVT+T does not
+            "\u1100\u0301\u1161\u0301\u11a8",  # marks between jamo are removed, then composed
+            "x\u1100y\u1161z\u11a8",  # jamo apart: nothing to compose
+            "\u1100\u1161\u1100\u1161\u11a8\u11a8",  # runs side by side
+            "\u11a8\u1161\u1100",  # the wrong order: nothing to compose
+            "Zoë \u1109\u1165\u11af 'quoted' back\\slash",
+            "",
+            None,
+            "\u1112",
+            "\ud55c\u11a8",  # a full syllable (LVT) then a trailing consonant
+            "\ud7a3",
+            "\u1112\u1175\u11c2",  # the last jamo of each kind
+            "\u1100\u1161\u11c3",  # U+11C3 is no modern trailing consonant
+            "\ua960\u1161 \u1100\ud7b0",  # old jamo: no syllable
+        ],
+    }
+)
+
+
+@spark_tests
+def test_strip_accents_on_spark_is_duckdbs(con: SparkConnection) -> None:
+    """Character by character (the fold table) and in context: DuckDB composes conjoining
+    Hangul jamo into syllables once the marks between them are gone."""
+    duck = duckdb.connect()
+    duck.register("accents", ACCENTS)
+    con.register("accents", ACCENTS)
+    sql = "SELECT id, strip_accents(s) FROM accents"
+    expected = sorted(duck.execute(sql).fetchall())
+    assert sorted(con.execute(sql).fetchall()) == expected
+    by_id = dict(expected)
+    assert by_id[1] == "Straße Æsir œuvre ﬁnance ĳssel Øre Łodz"
+    assert by_id[5] == "한국"
+    assert by_id[6] == "\uac00 \uac01 \uac01\u11a8"
 
 
 def _duck() -> Any:

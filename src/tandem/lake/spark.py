@@ -15,7 +15,8 @@ and written as Spark SQL, with a few generic rewrites for what Spark lacks (see 
 - DuckDB functions without a Spark twin: `json_extract_string(doc, [paths])`,
   `from_json(doc, '<DuckDB JSON structure>')`, `regexp_full_match`, `hash` (a 63-bit
   `xxhash64`), `row_number() OVER ()` (a unique increasing id), and for probabilistic
-  matching's person records `strip_accents` (`translate` with DuckDB's own fold table),
+  matching's person records `strip_accents` (`translate` with DuckDB's own fold table, then
+  conjoining Hangul jamo composed as DuckDB composes them),
   `try_strptime` of dates (DuckDB's parse as regular expressions + `try_to_date`),
   `list_extract`, `first(x ORDER BY k)` (`max_by`/`min_by`), `jaro_winkler_similarity`
   (Splink's jar); string literals with a vertical tab or form feed are built with `char()`.
@@ -322,15 +323,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         if name == "hash":
             return _hash63([_sub(e) for e in node.expressions])
         if name == "strip_accents" and len(node.expressions) == 1:
-            source, target = accent_table()
-            return exp.Anonymous(
-                this="translate",
-                expressions=[
-                    _sub(node.expressions[0]),
-                    exp.Literal.string(source),
-                    exp.Literal.string(target),
-                ],
-            )
+            return _strip_accents(_sub(node.expressions[0]))
         if name == "jaro_winkler_similarity":
             # Splink's similarity jar (on spark.jars, registered by Splink's SparkAPI)
             return exp.Anonymous(
@@ -426,29 +419,90 @@ def _literal_with_controls(text: str) -> exp.Expression:
 
 @functools.cache
 def accent_table() -> tuple[str, str]:
-    """DuckDB's `strip_accents` as the two strings of Spark's `translate(s, from, to)`: the
-    characters it folds to another single character (é -> e), then those it deletes (combining
-    marks). Computed by DuckDB itself over every character Unicode decomposes or classes as a
-    mark, so Spark folds exactly as DuckDB does, character by character."""
-    import unicodedata
-
+    """DuckDB's `strip_accents` character by character, as the two strings of Spark's
+    `translate(s, from, to)`: the characters it folds to another character (é -> e), then those
+    it deletes (combining marks). Computed by DuckDB itself over every code point (its Unicode
+    version, not Python's), so Spark folds each character exactly as DuckDB does. No character
+    folds to several: DuckDB keeps ß, æ, œ and ligatures as they are."""
     import duckdb
 
-    candidates = [
-        chr(c)
-        for c in range(0x110000)
-        if not 0xD800 <= c <= 0xDFFF
-        and (unicodedata.decomposition(chr(c)) or unicodedata.category(chr(c)).startswith("M"))
-    ]
     con = duckdb.connect()
     try:
-        con.register("_chars", pa.table({"c": candidates}))
-        rows = con.execute("SELECT c, strip_accents(c) FROM _chars").fetchall()
+        rows = con.execute(
+            """
+            SELECT c, strip_accents(c) FROM (
+                SELECT i, chr(CAST(i AS INTEGER)) AS c FROM (
+                    SELECT * FROM range(1, 55296) r(i)  -- not the surrogates
+                    UNION ALL SELECT * FROM range(57344, 1114112) r(i)
+                )
+            ) WHERE strip_accents(c) <> c ORDER BY i
+            """
+        ).fetchall()
     finally:
         con.close()
-    folded = [(c, s) for c, s in rows if len(s) == 1 and s != c]
-    deleted = [c for c, s in rows if s == ""]
-    return "".join(c for c, _ in folded) + "".join(deleted), "".join(s for _, s in folded)
+    if any(len(folded) > 1 for _, folded in rows):
+        raise SparkSQLError("DuckDB's strip_accents folds a character to several: not translated")
+    folded = [(c, f) for c, f in rows if len(f) == 1]
+    deleted = [c for c, f in rows if f == ""]
+    return "".join(c for c, _ in folded) + "".join(deleted), "".join(f for _, f in folded)
+
+
+_HANGUL_L = "".join(chr(c) for c in range(0x1100, 0x1113))
+_HANGUL_V = "".join(chr(c) for c in range(0x1161, 0x1176))
+_HANGUL_T = "".join(chr(c) for c in range(0x11A8, 0x11C3))
+_HANGUL_LV = "".join(chr(c) for c in range(0xAC00, 0xD7A4, 28))
+_HANGUL_RUN = (
+    f"[{_HANGUL_L[0]}-{_HANGUL_L[-1]}][{_HANGUL_V[0]}-{_HANGUL_V[-1]}]"
+    f"[{_HANGUL_T[0]}-{_HANGUL_T[-1]}]?|[{_HANGUL_LV}][{_HANGUL_T[0]}-{_HANGUL_T[-1]}]"
+)
+"""Conjoining jamo that Unicode composes into one syllable: leading + vowel (+ trailing), or a
+syllable without a trailing consonant + trailing."""
+
+
+def _code_point(text: str) -> str:
+    return f"CAST(conv(hex(encode({text}, 'UTF-16BE')), 16, 10) AS INT)"
+
+
+@functools.cache
+def _strip_accents_template() -> exp.Expression:
+    """Spark SQL for DuckDB's strip_accents of `__text__`: characters folded by `translate`
+    with `accent_table`, then (only for text with conjoining Hangul jamo, which DuckDB composes
+    after removing the marks between them, as Unicode's NFC does: "ᄒ"+"ᅡ"+"ᆫ" -> "한") each run
+    of composable jamo replaced by its syllable, computed from the code points."""
+    folded = "translate(__text__, __from__, __to__)"
+    first, second = _code_point("substr(run, 1, 1)"), _code_point("substr(run, 2, 1)")
+    third = _code_point("substr(run, 3, 1)")
+    syllable = (
+        f"CASE WHEN {first} < 44032 THEN 44032 + (({first} - 4352) * 21 + {second} - 4449) * 28"
+        f" + CASE WHEN length(run) = 3 THEN {third} - 4519 ELSE 0 END"
+        f" ELSE {first} + {second} - 4519 END"
+    )
+    as_text = f"decode(unhex(lpad(hex({syllable}), 4, '0')), 'UTF-16BE')"
+    composed = (
+        f"concat(element_at(split({folded}, '{_HANGUL_RUN}', -1), 1), array_join(zip_with("
+        f"regexp_extract_all({folded}, '({_HANGUL_RUN})', 1), "
+        f"slice(split({folded}, '{_HANGUL_RUN}', -1), 2, 1000000), "
+        f"(run, rest) -> concat({as_text}, rest)), ''))"
+    )
+    jamo = f"[{_HANGUL_L[0]}-{_HANGUL_T[-1]}]"
+    sql = f"CASE WHEN __text__ RLIKE '{jamo}' THEN {composed} ELSE {folded} END"
+    return sqlglot.parse_one(sql, read="spark")
+
+
+def _strip_accents(text: exp.Expression) -> exp.Expression:
+    source, target = accent_table()
+    values = {
+        "__text__": text,
+        "__from__": exp.Literal.string(source),
+        "__to__": exp.Literal.string(target),
+    }
+
+    def place(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.name in values:
+            return values[node.name].copy()
+        return node
+
+    return _strip_accents_template().copy().transform(place)
 
 
 _STRPTIME_FIELDS = {
