@@ -77,7 +77,7 @@ def _rows(table: pa.Table) -> list[tuple[object, ...]]:
     return sorted((tuple(str(v) for v in r.values()) for r in rows))
 
 
-def test_the_derived_table_holds_the_same_rows_sorted_by_event_and_time(
+def test_the_derived_table_holds_the_same_rows_sorted_by_event_and_customer(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     build_lake(workspace, tmp_path)
@@ -91,7 +91,7 @@ def test_the_derived_table_holds_the_same_rows_sorted_by_event_and_time(
     assert stored.schema == CUSTOMER_EVENTS_SCHEMA
     assert _rows(stored) == _rows(joined.select(stored.column_names).cast(stored.schema))
     assert _rows(customer_events(workspace.lake).to_pyarrow()) == _rows(stored)
-    keys = list(zip(stored["event"].to_pylist(), stored["timestamp"].to_pylist(), strict=True))
+    keys = list(zip(stored["event"].to_pylist(), stored["customer_id"].to_pylist(), strict=True))
     assert keys == sorted(keys, key=lambda k: (k[0] is None, k[0] or "", k[1]))
 
 

@@ -13,8 +13,8 @@ assigned_at); a trait covariate is a numeric profile column or golden trait (a c
 it has covariate 0 in the sums; `outcomes` shows it as null).
 
 Everything is one Ibis expression run by DuckDB: every metric of a campaign is computed in one
-pass over the events (one join of assignments with the events of the metrics' event names, one
-GROUP BY customer, one GROUP BY arm). Only the per-arm sums come to Python.
+pass over the events (one left join of assignments with the events of the metrics' event names,
+one GROUP BY customer, one GROUP BY arm). Only the per-arm sums come to Python.
 """
 
 from __future__ import annotations
@@ -194,9 +194,12 @@ def outcome_frame(
     if span is not None:  # constants the scan can use to skip files and row groups
         events = events.filter(events.timestamp >= span[0], events.timestamp < span[1])
     events = events.select("customer_id", "event", "timestamp", "properties")
-    keys = assigned.select(_cid="customer_id", assigned_at="assigned_at")
-    j = keys.join(events, keys._cid == events.customer_id).select(
+    # every assigned customer once, with their events in the span (none: one row of nulls,
+    # which counts 0): one join, then one GROUP BY customer (no second join back to the arms)
+    keys = assigned.select(_cid="customer_id", _arm="arm", assigned_at="assigned_at")
+    j = keys.left_join(events, keys._cid == events.customer_id).select(
         customer_id=keys._cid,
+        arm=keys._arm,
         assigned_at=keys.assigned_at,
         event=events.event,
         timestamp=events.timestamp,
@@ -223,9 +226,10 @@ def outcome_frame(
         add(m, i, None)
         if m.covariate is not None and m.covariate.pre_period_days is not None:
             add(m, i, m.covariate.pre_period_days)
-    per_customer = j.group_by(_agg_cid=j.customer_id).aggregate(**aggregates)
-    frame = assigned.left_join(per_customer, assigned.customer_id == per_customer._agg_cid).drop(
-        "_agg_cid"
+    # assignments hold one row per customer (assignments_of), so arm and assigned_at are the
+    # customer's own
+    frame = j.group_by("customer_id").aggregate(
+        arm=j.arm.arbitrary(), assigned_at=j.assigned_at.arbitrary(), **aggregates
     )
     columns: dict[str, ir.Value] = {}
     traits: dict[str, str] = {}

@@ -125,8 +125,8 @@ CUSTOMER_EVENTS_SCHEMA = pa.schema(
     ]
 )
 """Every resolved message once (its first ingested copy) with the customer it belongs to:
-`events` joined to `identities`, written whole with the profiles (sorted by event name and time,
-so a query for some events over some days reads only their row groups). Segments and campaign
+`events` joined to `identities`, written whole with the profiles (sorted by event name, so a query
+for some events reads only their row groups, then by customer). Segments and campaign
 metrics read behaviour here instead of joining 20 million events to 20 million identities on
 every query."""
 
