@@ -608,3 +608,39 @@ def test_the_dedupe_index_is_not_traversed_by_the_garbage_collector(tmp_path: Pa
     writer.close()
     assert any(o is ids for o in gc.get_objects())  # collectable again
     lake.close()
+
+
+def test_vacuum_reaches_the_tables_a_resolution_rewrites(tmp_path: Path) -> None:
+    from tandem.lake.derived import replace_table
+
+    lake = Lake(tmp_path / "lake")
+    lake.append(parsed(["m0"]))
+    for customer in ("cus_1", "cus_2", "cus_3"):  # three resolutions, each a whole rewrite
+        replace_table(
+            lake,
+            "identities",
+            pa.table(
+                {
+                    "source": ["web"],
+                    "message_id": ["m0"],
+                    "record_id": ["m0"],
+                    "customer_id": [customer],
+                }
+            ),
+        )
+    folder = Path(lake.table_path("identities"))
+    assert len(list(folder.glob("*.parquet"))) == 3
+    kept = lake.compact(vacuum=True, retention_hours=1)  # the old files are newer than that
+    identities = next(t for t in kept.tables if t.table == "identities")
+    assert identities.files_vacuumed == 0 and len(list(folder.glob("*.parquet"))) == 3
+    vacuumed = lake.compact(vacuum=True, retention_hours=0)
+    identities = next(t for t in vacuumed.tables if t.table == "identities")
+    assert identities.files_vacuumed == 2 and identities.rows == 1
+    assert [p.name for p in folder.glob("*.parquet")] == [
+        Path(lake.table("identities").file_uris()[0]).name
+    ]
+    assert lake.raw("identities").customer_id.to_pyarrow().to_pylist() == ["cus_3"]
+    # tables never written are not created by a vacuum
+    assert not Path(lake.table_path("profiles")).exists()
+    assert {t.table for t in lake.compact().tables} == {"events", "quarantine"}
+    lake.close()

@@ -67,6 +67,26 @@ def compact_table(lake: Lake, name: str, *, vacuum: bool, retention_hours: int) 
     return TableCompaction(name, files_before, files_after, rows, removed, len(vacuumed))
 
 
+def vacuum_table(lake: Lake, name: str, *, retention_hours: int) -> TableCompaction:
+    """Delete the files of table `name` that its latest version no longer references and that
+    are older than `retention_hours`; nothing else changes. For the tables a resolution rewrites
+    whole (identities, profiles, customer_events, ...) every run leaves the previous run's files
+    behind, as large as the table; for the appended ones, the files a deletion rewrote."""
+    table = lake.table(name)
+    try:
+        files = len(table.file_uris())
+        vacuumed = table.vacuum(
+            retention_hours=retention_hours,
+            enforce_retention_duration=False,
+            dry_run=False,
+            full=True,
+        )
+        rows = table.count()
+    except DeltaError as exc:
+        raise LakeFailure(f"could not vacuum the {name} table: {exc}") from None
+    return TableCompaction(name, files, files, rows, 0, len(vacuumed))
+
+
 def remove_duplicates(table: DeltaTable) -> int:
     """Rewrite each source partition that holds a message id more than once, keeping the first
     ingested copy; one commit per affected source. Returns the number of rows removed."""

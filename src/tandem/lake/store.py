@@ -544,14 +544,23 @@ class Lake:
     # -- maintenance -------------------------------------------------------------------------
     def compact(self, *, vacuum: bool = False, retention_hours: int = 168) -> CompactResult:
         """Merge small files, remove physical duplicates from `events`; with `vacuum`, delete
-        files no longer referenced and older than `retention_hours`."""
-        from tandem.lake.maintenance import compact_table
+        files no longer referenced and older than `retention_hours`, from every table of the lake
+        (the others are only vacuumed: a resolution rewrites the derived ones whole, and each run
+        leaves the previous run's files behind)."""
+        from tandem.lake.maintenance import compact_table, vacuum_table
 
         with self._lock:
             results = [
                 compact_table(self, name, vacuum=vacuum, retention_hours=retention_hours)
                 for name in (EVENTS, QUARANTINE)
             ]
+            if vacuum:
+                results += [
+                    vacuum_table(self, name, retention_hours=retention_hours)
+                    for name in SCHEMAS
+                    if name not in (EVENTS, QUARANTINE)
+                    and Path(self.table_path(name), "_delta_log").is_dir()
+                ]
             self._index.reset()
         return CompactResult(results)
 
