@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from tandem.accounts.errors import NotAuthenticated
 from tandem.db.models import AccessGrant, ApiToken, Capability, Function, Source, UserAccount
 from tandem.db.models.base import utcnow
 from tandem.errors import Conflict, InvalidValue, NotFound
+from tandem.times import as_utc
 
 if TYPE_CHECKING:
     from tandem.workspace import Workspace
@@ -123,7 +124,7 @@ def _snapshot(row: UserAccount) -> User:
         function=row.function.key if row.function else None,
         function_kind=row.function.kind if row.function else None,
         disabled=row.disabled,
-        created_at=_aware(row.created_at),
+        created_at=as_utc(row.created_at),
         grants=frozenset((g.resource_kind, g.resource_key) for g in row.grants),
         credential_tag=hashlib.sha256(row.password_hash.encode()).hexdigest()[:16],
     )
@@ -135,9 +136,9 @@ def _token_info(row: ApiToken) -> TokenInfo:
         email=row.user.email,
         name=row.name,
         prefix=row.prefix,
-        created_at=_aware(row.created_at),
-        last_used_at=_aware(row.last_used_at) if row.last_used_at else None,
-        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
+        created_at=as_utc(row.created_at),
+        last_used_at=as_utc(row.last_used_at) if row.last_used_at else None,
+        revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,
     )
 
 
@@ -148,11 +149,6 @@ def _token_name(name: str) -> str:
     if len(name) > 200:
         raise InvalidValue("the token name is too long (at most 200 characters)", field="name")
     return name
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Accounts:
@@ -370,7 +366,7 @@ class Accounts:
             if row is None or row.revoked_at is not None or row.user.disabled:
                 return None
             now = utcnow()
-            if row.last_used_at is None or now - _aware(row.last_used_at) > TOKEN_TOUCH_INTERVAL:
+            if row.last_used_at is None or now - as_utc(row.last_used_at) > TOKEN_TOUCH_INTERVAL:
                 row.last_used_at = now
             return _snapshot(row.user)
 

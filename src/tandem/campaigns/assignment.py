@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,6 +25,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from tandem.campaigns.definition import ArmSpec, cumulative_shares, time_problem
 from tandem.errors import InvalidInput, InvalidValue, Problem, TandemError
+from tandem.times import as_utc
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir  # type: ignore[import-untyped]
@@ -221,7 +222,7 @@ def _moment(value: str | None) -> datetime | str | None:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(moment)
 
 
 def _candidates(ws: Workspace, values: list[str], id_column: str) -> pa.Table:
