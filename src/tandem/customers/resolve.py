@@ -17,12 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import ValidationError
-
 from tandem.customers import identifiers as ids_mod
 from tandem.customers import identity
 from tandem.db.models.identity import ResolutionRun
-from tandem.errors import InvalidConfig, Problem
 from tandem.lake.derived import replace_table, temp_table
 from tandem.lake.locks import exclusive
 
@@ -51,22 +48,9 @@ class ResolveResult:
 
 
 def matching_options(workspace: Workspace) -> MatchingOptions:
-    """`[identity.matching]` validated; InvalidConfig naming the key when it is not valid."""
-    from tandem.customers.matching import MatchingOptions
-
-    try:
-        return MatchingOptions.model_validate(workspace.settings.identity.matching)
-    except ValidationError as exc:
-        problems = [
-            Problem(
-                err["msg"],
-                field=".".join(["identity", "matching", *(str(p) for p in err["loc"])]),
-            )
-            for err in exc.errors()
-        ]
-        raise InvalidConfig(
-            f"{workspace.root / 'tandem.toml'}: invalid [identity.matching] settings", problems
-        ) from None
+    """`[identity.matching]`: validated when the settings were read (or assigned), so a bad
+    setting was refused then, naming the key (tandem.config)."""
+    return workspace.settings.identity.matching
 
 
 def resolve(
