@@ -1,4 +1,5 @@
-"""Customers: sources with their owners and event volumes by channel, by the access policy."""
+"""Customers: sources with their owners and event volumes by channel, profiles, and segments
+with their size over time, each by the access policy."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tandem.reporting import dashboard
 from tandem.server.deps import PageUser, WorkspaceDep
 from tandem.server.pages.common import render
 from tandem.server.pages.profiles import profiles_section
-from tandem.server.policy import can, source_resource
+from tandem.server.policy import can, owned_resource, source_resource
 
 router = APIRouter()
 
@@ -27,9 +28,20 @@ def source_visibility(user: User) -> Callable[[Any], bool]:
     return visible
 
 
+def segment_visibility(user: User) -> Callable[[Any], bool]:
+    """Whether `user` may read a segment (its definition and sizes), as the segments API
+    decides; the card shows sizes only, never members, so `read_data` is not asked."""
+
+    def visible(info: Any) -> bool:
+        return can(user, "read", owned_resource("segment", info.name, info.owners))
+
+    return visible
+
+
 @router.get("/customers", response_class=HTMLResponse)
 def customers(request: Request, user: PageUser, ws: WorkspaceDep) -> HTMLResponse:
     section = dashboard.customers_section(ws, visible=source_visibility(user))
+    segments = dashboard.segments_section(ws, visible=segment_visibility(user))
     return render(
         request,
         "customers.html",
@@ -37,5 +49,6 @@ def customers(request: Request, user: PageUser, ws: WorkspaceDep) -> HTMLRespons
         active="/customers",
         section=section,
         profiles=profiles_section(ws, user),
-        charts=section.channel_chart is not None,
+        segments=segments,
+        charts=section.channel_chart is not None or segments.charts,
     )
