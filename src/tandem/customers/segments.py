@@ -958,10 +958,11 @@ class Segments:
         with self.ws.session() as s:
             return _info(self._segment(s, name), history=history)
 
-    def list(self) -> builtins.list[SegmentInfo]:
-        """Every segment, by name, with its latest evaluation."""
+    def list(self, *, history: bool = False) -> builtins.list[SegmentInfo]:
+        """Every segment, by name, with its latest evaluation (and, with `history`, every
+        evaluation), loaded in a fixed number of queries however many segments there are."""
         with self.ws.session() as s:
-            return [_info(r) for r in s.scalars(_query().order_by(Segment.name))]
+            return [_info(r, history=history) for r in s.scalars(_query().order_by(Segment.name))]
 
     def delete(self, name: str, *, user: User | None = None) -> int:
         """Delete a segment, its evaluations and its memberships; returns the number of

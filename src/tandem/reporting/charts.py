@@ -397,3 +397,48 @@ def _lift_chart(key: str, title: str) -> str:
         )
     )
     return _to_json(fig)
+
+
+def segment_size_chart(name: str, history: Any) -> str:
+    """A segment's size over time: one point per evaluation at its reference time (`as_of`,
+    else when it ran), in time order, joined by a line; `history`: SegmentEvaluation-like items
+    (`evaluation`, `evaluated_at`, `as_of`, `size`)."""
+    points = tuple(
+        sorted(
+            (
+                (e.as_of or e.evaluated_at).isoformat(),
+                int(e.size),
+                int(e.evaluation),
+                e.evaluated_at.strftime("%Y-%m-%d %H:%M UTC"),
+            )
+            for e in history
+        )
+    )
+    return _segment_size_chart(name, points)
+
+
+@lru_cache(maxsize=128)
+def _segment_size_chart(name: str, points: tuple[tuple[str, int, int, str], ...]) -> str:
+    fig = go.Figure(
+        go.Scatter(
+            x=[p[0] for p in points],
+            y=[p[1] for p in points],
+            customdata=[[p[2], p[3]] for p in points],
+            mode="lines+markers",
+            line={"color": COLOURS["marketing"]},
+            hovertemplate="%{x|%Y-%m-%d}: %{y:,} customers"
+            "<br>evaluation %{customdata[0]}, run %{customdata[1]}<extra></extra>",
+            name=name,
+        )
+    )
+    layout = _layout(  # the dashboard's chart style, compact
+        "",
+        height=150,
+        margin={"l": 50, "r": 10, "t": 10, "b": 30},
+        showlegend=False,
+        xaxis={"type": "date", "tickformat": "%Y-%m-%d", "nticks": 4},
+        yaxis={"rangemode": "tozero", "tickformat": ",d", "nticks": 4},
+    )
+    layout.pop("title")
+    fig.update_layout(layout)
+    return _to_json(fig)

@@ -13,10 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-
-import plotly.graph_objects as go  # type: ignore[import-untyped,unused-ignore]
 
 from tandem.ownership.benchmark import Benchmark
 from tandem.ownership.findings import SEVERITY_ORDER, Finding
@@ -208,51 +205,6 @@ class SegmentsSection:
         return any(s.chart for s in self.segments)
 
 
-def segment_size_chart(name: str, history: Any) -> str:
-    """A segment's size over time: one point per evaluation at its reference time (`as_of`,
-    else when it ran), in time order, joined by a line; `history`: SegmentEvaluation-like items
-    (`evaluation`, `evaluated_at`, `as_of`, `size`)."""
-    points = tuple(
-        sorted(
-            (
-                (e.as_of or e.evaluated_at).isoformat(),
-                int(e.size),
-                int(e.evaluation),
-                e.evaluated_at.strftime("%Y-%m-%d %H:%M UTC"),
-            )
-            for e in history
-        )
-    )
-    return _segment_size_chart(name, points)
-
-
-@lru_cache(maxsize=128)
-def _segment_size_chart(name: str, points: tuple[tuple[str, int, int, str], ...]) -> str:
-    fig = go.Figure(
-        go.Scatter(
-            x=[p[0] for p in points],
-            y=[p[1] for p in points],
-            customdata=[[p[2], p[3]] for p in points],
-            mode="lines+markers",
-            line={"color": charts.COLOURS["marketing"]},
-            hovertemplate="%{x|%Y-%m-%d}: %{y:,} customers"
-            "<br>evaluation %{customdata[0]}, run %{customdata[1]}<extra></extra>",
-            name=name,
-        )
-    )
-    layout = charts._layout(  # the dashboard's chart style, compact
-        "",
-        height=150,
-        margin={"l": 50, "r": 10, "t": 10, "b": 30},
-        showlegend=False,
-        xaxis={"type": "date", "tickformat": "%Y-%m-%d", "nticks": 4},
-        yaxis={"rangemode": "tozero", "tickformat": ",d", "nticks": 4},
-    )
-    layout.pop("title")
-    fig.update_layout(layout)
-    return charts._to_json(fig)
-
-
 def segments_section(ws: Workspace, *, visible: Any = None) -> SegmentsSection:
     """Every segment with its owners, latest size and reference date and its size over time,
     from the metadata alone (the sizes each evaluation recorded: no lake read). The segments
@@ -263,11 +215,7 @@ def segments_section(ws: Workspace, *, visible: Any = None) -> SegmentsSection:
     None shows all."""
     if getattr(ws, "segments", None) is None:
         return SegmentsSection()
-    from tandem.customers.segments import _info, _query
-    from tandem.db.models import Segment
-
-    with ws.session() as s:
-        infos = [_info(row, history=True) for row in s.scalars(_query().order_by(Segment.name))]
+    infos = ws.segments.list(history=True)
     allowed = [i for i in infos if visible is None or visible(i)]
     section = SegmentsSection(hidden=len(infos) - len(allowed))
     for info in allowed:
@@ -281,7 +229,7 @@ def segments_section(ws: Workspace, *, visible: Any = None) -> SegmentsSection:
                 as_of=(latest.as_of or latest.evaluated_at) if latest else None,
                 evaluated_at=latest.evaluated_at if latest else None,
                 evaluations=len(info.history),
-                chart=segment_size_chart(info.name, info.history) if info.history else None,
+                chart=charts.segment_size_chart(info.name, info.history) if info.history else None,
             )
         )
     return section
