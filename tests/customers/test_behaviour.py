@@ -74,7 +74,7 @@ def test_a_copy_counts_once_and_the_first_ingested_wins(
 
 def _rows(table: pa.Table) -> list[tuple[object, ...]]:
     rows = table.select(sorted(table.column_names)).to_pylist()
-    return sorted((tuple(str(v) for v in r.values()) for r in rows))
+    return sorted(tuple(str(v) for v in r.values()) for r in rows)
 
 
 def test_the_derived_table_holds_the_same_rows_sorted_by_event_and_customer(
