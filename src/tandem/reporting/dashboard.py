@@ -451,6 +451,11 @@ class CampaignsSection:
     def available(self) -> bool:
         return bool(self.campaigns)
 
+    @property
+    def charts(self) -> bool:
+        """Whether any campaign has a chart (the page then loads plotly.js)."""
+        return any(c.get("chart") for c in self.campaigns)
+
 
 def _campaign_status(d: Any, assigned: int, now: datetime) -> str:
     if assigned == 0:

@@ -16,4 +16,11 @@ router = APIRouter()
 @router.get("/campaigns", response_class=HTMLResponse)
 def campaigns(request: Request, user: PageUser, ws: WorkspaceDep) -> HTMLResponse:
     section = dashboard.campaigns_section(ws)
-    return render(request, "campaigns.html", user=user, active="/campaigns", section=section)
+    return render(
+        request,
+        "campaigns.html",
+        user=user,
+        active="/campaigns",
+        section=section,
+        charts=section.charts,  # loads plotly.js, which draws the lift charts
+    )
