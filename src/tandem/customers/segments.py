@@ -37,7 +37,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
@@ -61,12 +61,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from tandem.accounts.policy import Action, owned_resource, require
+from tandem.accounts.policy import Action, can, owned_resource, require
 from tandem.customers.behaviour import customer_events
 from tandem.customers.jsontext import json_contains, json_extract_string
 from tandem.customers.profiles import FIELDS, NotResolved, resolved
 from tandem.db.models import Function, Segment, SegmentEvaluationRow, SegmentOwner, utcnow
-from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem
+from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem, TandemError
 from tandem.lake.locks import exclusive
 from tandem.lake.schema import EVENTS, PROFILES, PROFILES_SCHEMA, SCHEMAS, SEGMENT_MEMBERSHIPS
 from tandem.lake.store import LakeFailure, sql_text
@@ -797,6 +797,8 @@ class SegmentInfo:
     created_by: str | None
     latest: SegmentEvaluation | None = None
     history: tuple[SegmentEvaluation, ...] = field(default=())
+    sizes_hidden: str | None = None
+    """Why this reader is not shown the segment's sizes (`for_reader`); None: shown."""
 
     @property
     def size(self) -> int | None:
@@ -813,6 +815,7 @@ class SegmentInfo:
             "size": self.size,
             "latest": self.latest.to_dict() if self.latest else None,
             "history": [e.to_dict() for e in self.history],
+            "sizes_hidden": self.sizes_hidden,
         }
 
 
@@ -851,6 +854,39 @@ def _as_of(as_of: datetime | None) -> datetime:
     if as_of is None:
         return datetime.now(UTC)
     return as_utc(as_of)
+
+
+def for_reader(info: SegmentInfo, user: User | None) -> SegmentInfo | None:
+    """`info` as `user` (None: the local operator) may see it: None when they may not read the
+    segment, else `with_visible_sizes`."""
+    if user is not None and not can(
+        user, "read", owned_resource("segment", info.name, info.owners)
+    ):
+        return None
+    return with_visible_sizes(info, user)
+
+
+def with_visible_sizes(info: SegmentInfo, user: User | None) -> SegmentInfo:
+    """`info` without its sizes (`sizes_hidden` says why) when its conditions name personal
+    traits and `user` may not read its personal data. A size over such a condition answers a
+    question about a person ("email = x": 1 means x is a customer), which is why previewing or
+    creating one needs `read_personal` too."""
+    if user is None:
+        return info
+    try:
+        personal = personal_traits(parse_definition(info.definition))
+    except TandemError:  # a stored definition an older version accepted: withhold to be safe
+        personal = ["(unreadable definition)"]
+    resource = owned_resource("segment", info.name, info.owners)
+    if personal and not can(user, "read_personal", resource):
+        return replace(
+            info,
+            latest=None,
+            history=(),
+            sizes_hidden=f"its conditions name personal traits ({', '.join(personal)}): its "
+            "sizes are shown to those who may read its personal data",
+        )
+    return info
 
 
 def require_access(user: User | None, action: Action, name: str, owners: Sequence[str]) -> None:
@@ -953,16 +989,23 @@ class Segments:
             self.evaluate(parsed.name, as_of=as_of)
         return self.get(parsed.name)
 
-    def get(self, name: str, *, history: bool = True) -> SegmentInfo:
-        """One segment with its evaluations; NotFound names the known ones."""
+    def get(self, name: str, *, history: bool = True, user: User | None = None) -> SegmentInfo:
+        """One segment with its evaluations, as `user` may see it (`for_reader`: Forbidden when
+        they may not read it); NotFound names the known ones."""
         with self.ws.session() as s:
-            return _info(self._segment(s, name), history=history)
+            info = _info(self._segment(s, name), history=history)
+        require_access(user, "read", info.name, info.owners)
+        return with_visible_sizes(info, user)
 
-    def list(self, *, history: bool = False) -> builtins.list[SegmentInfo]:
-        """Every segment, by name, with its latest evaluation (and, with `history`, every
-        evaluation), loaded in a fixed number of queries however many segments there are."""
+    def list(
+        self, *, history: bool = False, user: User | None = None
+    ) -> builtins.list[SegmentInfo]:
+        """Every segment `user` may read (None: all), by name, with its latest evaluation (and,
+        with `history`, every evaluation; sizes withheld as `for_reader` says), loaded in a fixed
+        number of queries however many segments there are."""
         with self.ws.session() as s:
-            return [_info(r, history=history) for r in s.scalars(_query().order_by(Segment.name))]
+            infos = [_info(r, history=history) for r in s.scalars(_query().order_by(Segment.name))]
+        return [shown for i in infos if (shown := for_reader(i, user)) is not None]
 
     def delete(self, name: str, *, user: User | None = None) -> int:
         """Delete a segment, its evaluations and its memberships; returns the number of

@@ -188,6 +188,8 @@ class SegmentRow:
     chart: str | None
     """The size at each evaluation's reference time (plotly figure JSON); None when never
     evaluated."""
+    sizes_hidden: str | None = None
+    """Why the viewer is not shown the sizes (a segment over personal traits)."""
 
 
 @dataclass
@@ -205,20 +207,20 @@ class SegmentsSection:
         return any(s.chart for s in self.segments)
 
 
-def segments_section(ws: Workspace, *, visible: Any = None) -> SegmentsSection:
+def segments_section(ws: Workspace, *, reader: Any = None) -> SegmentsSection:
     """Every segment with its owners, latest size and reference date and its size over time,
     from the metadata alone (the sizes each evaluation recorded: no lake read). The segments
     are loaded with their owners and evaluations at once (the segments module's own query, as
     `tandem segment list` uses: a fixed number of SELECTs, never one per segment).
 
-    `visible(segment_info) -> bool` keeps the segments a user may read (the access policy);
-    None shows all."""
+    `reader(segment_info)` gives the segment as the viewer may see it, or None when they may not
+    read it (tandem.customers.segments.for_reader: the access policy); None shows all."""
     if getattr(ws, "segments", None) is None:
         return SegmentsSection()
     infos = ws.segments.list(history=True)
-    allowed = [i for i in infos if visible is None or visible(i)]
-    section = SegmentsSection(hidden=len(infos) - len(allowed))
-    for info in allowed:
+    shown = [s for s in (i if reader is None else reader(i) for i in infos) if s is not None]
+    section = SegmentsSection(hidden=len(infos) - len(shown))
+    for info in shown:
         latest = info.latest
         section.segments.append(
             SegmentRow(
@@ -230,6 +232,7 @@ def segments_section(ws: Workspace, *, visible: Any = None) -> SegmentsSection:
                 evaluated_at=latest.evaluated_at if latest else None,
                 evaluations=len(info.history),
                 chart=charts.segment_size_chart(info.name, info.history) if info.history else None,
+                sizes_hidden=info.sizes_hidden,
             )
         )
     return section

@@ -135,6 +135,19 @@ def test_access(built: Api) -> None:
     assert (
         built.call(VIEWER, "POST", "/api/segments/preview", json=not_personal).json()["size"] == 1
     )
+    # a saved segment over a personal trait: its sizes go only to those who may read personal
+    # data (the same question as the preview), in the list and in the segment itself
+    assert built.call(MARKETING, "POST", "/api/segments", json=personal).status_code == 201
+    for email in (VIEWER, IT):
+        listed = {s["name"]: s for s in built.call(email, "GET", "/api/segments").json()}
+        one = built.call(email, "GET", "/api/segments/ann").json()
+        for shown in (listed["ann"], one):
+            assert shown["size"] is None and shown["latest"] is None and shown["history"] == []
+            assert "email" in shown["sizes_hidden"]
+        assert listed["buyers"]["size"] == 2 and listed["buyers"]["sizes_hidden"] is None
+    for email in (MARKETING, ADMIN):
+        one = built.call(email, "GET", "/api/segments/ann").json()
+        assert one["size"] == 1 and one["sizes_hidden"] is None and len(one["history"]) == 1
 
 
 def test_assigning_a_campaign_re_evaluates_a_segment_only_for_its_editors(built: Api) -> None:

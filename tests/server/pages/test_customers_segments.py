@@ -169,3 +169,25 @@ def test_the_card_reads_the_metadata_once_whatever_the_number_of_segments(
         ("buyers-1", 5, 2),
         ("buyers-2", 5, 2),
     ]
+
+
+def test_sizes_of_a_segment_over_personal_traits_need_personal_data_access(
+    login: Any, resolved: Workspace
+) -> None:
+    resolved.segments.create(
+        {
+            "name": "one-person",
+            "owners": ["marketing"],
+            "where": {"trait": "email", "op": "exists"},
+        },
+        as_of=cd.T,
+    )
+    resolved.segments.create(BUYERS, as_of=cd.T)
+    # a viewer may read segments but not marketing's personal data: no size, no chart, the reason
+    viewer = _card(login("hal@harbour.example").get("/customers").text)
+    row = _row(viewer, "one-person")
+    assert "Sizes withheld" in row and "email" in row and "segment-chart-one-person" not in row
+    assert "segment-chart-buyers" in _row(viewer, "buyers")
+    # marketing's editor may: the size and its chart
+    editor = _row(_card(login("mia@harbour.example").get("/customers").text), "one-person")
+    assert "Sizes withheld" not in editor and "segment-chart-one-person" in editor

@@ -66,8 +66,10 @@ class MemberPage(BaseModel):
 
 
 @router.get("/segments", summary="Segments with owners and latest size")
-def list_segments(ws: WorkspaceDep, _user: CurrentUser) -> list[dict[str, Any]]:
-    return [s.to_dict() for s in ws.segments.list()]
+def list_segments(ws: WorkspaceDep, user: CurrentUser) -> list[dict[str, Any]]:
+    """The segments the caller may read; sizes withheld (`sizes_hidden` says why) where the
+    conditions name personal traits the caller may not read."""
+    return [s.to_dict() for s in ws.segments.list(user=user)]
 
 
 @router.post(
@@ -86,8 +88,8 @@ def preview_segment(ws: WorkspaceDep, user: CurrentUser, body: PreviewBody) -> P
 
 
 @router.get("/segments/{name}", summary="A segment: definition, size and size over time")
-def get_segment(ws: WorkspaceDep, _user: CurrentUser, name: SegmentName) -> dict[str, Any]:
-    return ws.segments.get(name).to_dict()
+def get_segment(ws: WorkspaceDep, user: CurrentUser, name: SegmentName) -> dict[str, Any]:
+    return ws.segments.get(name, user=user).to_dict()
 
 
 @router.post("/segments/{name}/evaluate", summary="Evaluate a segment again")

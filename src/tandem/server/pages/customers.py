@@ -10,11 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from tandem.accounts.service import User
+from tandem.customers.segments import for_reader
 from tandem.reporting import dashboard
 from tandem.server.deps import PageUser, WorkspaceDep
 from tandem.server.pages.common import render
 from tandem.server.pages.profiles import profiles_section
-from tandem.server.policy import can, owned_resource, source_resource
+from tandem.server.policy import can, source_resource
 
 router = APIRouter()
 
@@ -28,20 +29,16 @@ def source_visibility(user: User) -> Callable[[Any], bool]:
     return visible
 
 
-def segment_visibility(user: User) -> Callable[[Any], bool]:
-    """Whether `user` may read a segment (its definition and sizes), as the segments API
-    decides; the card shows sizes only, never members, so `read_data` is not asked."""
-
-    def visible(info: Any) -> bool:
-        return can(user, "read", owned_resource("segment", info.name, info.owners))
-
-    return visible
+def segment_reader(user: User) -> Callable[[Any], Any]:
+    """A segment as `user` may see it on the card (None: not at all), as the segments API
+    decides (`tandem.customers.segments.for_reader`): sizes only, never members."""
+    return lambda info: for_reader(info, user)
 
 
 @router.get("/customers", response_class=HTMLResponse)
 def customers(request: Request, user: PageUser, ws: WorkspaceDep) -> HTMLResponse:
     section = dashboard.customers_section(ws, visible=source_visibility(user))
-    segments = dashboard.segments_section(ws, visible=segment_visibility(user))
+    segments = dashboard.segments_section(ws, reader=segment_reader(user))
     return render(
         request,
         "customers.html",
