@@ -11,6 +11,7 @@ from deltalake import write_deltalake
 
 from tandem.customers.behaviour import customer_events, derive_customer_events
 from tandem.customers.profiles import build_profiles
+from tandem.lake.derived import is_stale, replace_table
 from tandem.lake.schema import CUSTOMER_EVENTS_SCHEMA
 from tandem.workspace import Workspace
 from tests.customers.identity_helpers import send, track
@@ -125,3 +126,42 @@ def test_building_profiles_derives_the_customer_events(
         zip(stored["message_id"].to_pylist(), stored["customer_id"].to_pylist(), strict=True)
     )
     assert got == CUSTOMER_OF
+
+
+def test_an_exact_copy_counts_once(workspace: Workspace, tmp_path: Path) -> None:
+    build_lake(workspace, tmp_path)
+    raw = workspace.lake.raw("events").to_pyarrow()
+    w4 = raw.filter(pc.equal(raw["message_id"], "w4"))
+    write_deltalake(workspace.lake.table("events"), w4, mode="append")  # the same ingested_at
+    assert workspace.lake.raw("events").count().to_pyarrow().as_py() == 13
+    joined = customer_events(workspace.lake).to_pyarrow()  # never derived: computed
+    assert joined.num_rows == 12 and joined["message_id"].to_pylist().count("w4") == 1
+    rows, _ = derive_customer_events(workspace.lake)
+    assert rows == 12
+
+
+def test_behaviour_is_computed_after_identities_are_rewritten_until_derived_again(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    build_lake(workspace, tmp_path)
+    derive_customer_events(workspace.lake)
+    assert not is_stale(workspace.lake, "customer_events")
+    # identities rewritten (a resolution that then failed before deriving behaviour): w4 now
+    # belongs to someone else, and behaviour must follow the identities, not the old table
+    identities = workspace.lake.raw("identities").to_pyarrow()
+    moved = pc.if_else(
+        pc.equal(identities["message_id"], "w4"), "cus_new", identities["customer_id"]
+    )
+    replace_table(workspace.lake, "identities", identities.set_column(3, "customer_id", moved))
+    assert is_stale(workspace.lake, "customer_events")
+
+    def owner_of_w4() -> str:
+        events = customer_events(workspace.lake)
+        return str(events.filter(events.message_id == "w4").customer_id.to_pyarrow()[0])
+
+    assert owner_of_w4() == "cus_new"
+    derive_customer_events(workspace.lake)
+    assert not is_stale(workspace.lake, "customer_events")
+    stored = workspace.lake.raw("customer_events")
+    assert stored.filter(stored.message_id == "w4").customer_id.to_pyarrow()[0].as_py() == "cus_new"
+    assert owner_of_w4() == "cus_new"

@@ -18,12 +18,15 @@ read).
 
 Each message once: a message stored twice (two processes committing the same message id at the
 same instant, before `tandem lake compact` removes the copy) counts once, its first ingested copy,
-as `Lake.events()` decides. The copy is dropped by an anti-join ("no copy of the same message was
-ingested earlier"), which is cheaper than the window `Lake.events()` uses.
+as `Lake.events()` decides; an exact copy (the same ingestion time) counts once too.
 
-A lake whose events were resolved before this table existed (or whose identities were written by
-hand, without building profiles) has an empty, never written `customer_events` table (version 0):
-`customer_events` then joins the tables itself, with the same result, more slowly.
+`customer_events` joins the tables itself instead (the same rows, more slowly) when the table
+cannot be trusted to match `identities`:
+- it was never written (version 0): a lake resolved before this table existed;
+- identities were rewritten since it was (`tandem.lake.derived.is_stale`): writing identities
+  marks it stale before the commit and writing it clears the mark, so a resolution that fails
+  between the two (or identities written by hand) never leaves segments and campaigns reading
+  behaviour that disagrees with the customers. `tandem forget` deletes from both tables.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from tandem.lake.derived import replace_table
+from tandem.lake.derived import is_stale, replace_table
 from tandem.lake.schema import CUSTOMER_EVENTS, CUSTOMER_EVENTS_SCHEMA, EVENTS, IDENTITIES
 
 if TYPE_CHECKING:
@@ -51,34 +54,37 @@ def customer_events(lake: Lake) -> ir.Table:
     """Every resolved event (one row per message: the first ingested copy) with its
     `customer_id` and `record_id`: the `customer_events` table, or, when it was never written,
     the same rows computed from `events` ⋈ `identities`."""
-    if lake.table(CUSTOMER_EVENTS).version() > 0:
+    if lake.table(CUSTOMER_EVENTS).version() > 0 and not is_stale(lake, CUSTOMER_EVENTS):
         return lake.raw(CUSTOMER_EVENTS)
     return joined_events(lake)
 
 
 def joined_events(lake: Lake) -> ir.Table:
     """`events` ⋈ `identities` on (source, message_id), each message once (the first ingested
-    copy), in the columns of the `customer_events` table."""
+    copy, as `Lake.events()` keeps), in the columns of the `customer_events` table.
+
+    The messages stored more than once are found first (one GROUP BY over two columns; there are
+    usually none, at most a handful); only their copies are ranked by a window, so the whole table
+    is never sorted, and an exact copy (the same ingestion time) counts once too."""
+    import ibis
+
     events = lake.raw(EVENTS)
+    counts = events.group_by([events.source, events.message_id]).aggregate(_copies=events.count())
+    twice = counts.filter(counts._copies > 1).select(_s=counts.source, _m=counts.message_id)
+    on = [events.source == twice._s, events.message_id == twice._m]
+    copies = events.semi_join(twice, on)
+    window = ibis.window(group_by=[copies.source, copies.message_id], order_by=[copies.ingested_at])
+    ranked = copies.mutate(_copy=ibis.row_number().over(window))
+    first = ranked.filter(ranked._copy == 0).drop("_copy")
+    once = events.anti_join(twice, on).union(first)
     identities = lake.raw(IDENTITIES)
-    joined = events.join(
+    return once.join(
         identities,
-        [events.source == identities.source, events.message_id == identities.message_id],
+        [once.source == identities.source, once.message_id == identities.message_id],
     ).select(
         identities.customer_id,
         identities.record_id,
-        *(events[c] for c in EVENT_COLUMNS),
-    )
-    copies = events.select(
-        _source=events.source, _message_id=events.message_id, _ingested_at=events.ingested_at
-    )
-    return joined.anti_join(
-        copies,
-        [
-            joined.source == copies._source,
-            joined.message_id == copies._message_id,
-            copies._ingested_at < joined.ingested_at,
-        ],
+        *(once[c] for c in EVENT_COLUMNS),
     )
 
 

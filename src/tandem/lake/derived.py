@@ -5,6 +5,7 @@ run or the new one, never a mix."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -18,6 +19,20 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir  # type: ignore[import-untyped]
 
 DERIVED = ("identities", "identity_links", "customer_ids", "profiles", "customer_events")
+DEPENDS: dict[str, tuple[str, ...]] = {"identities": ("customer_events",)}
+"""Tables derived from another derived table: writing `identities` makes `customer_events`
+stale (`is_stale`) until it is written again from them."""
+
+
+def _stale_marker(lake: Lake, name: str) -> Path:
+    return Path(lake.path) / f".{name}.stale"
+
+
+def is_stale(lake: Lake, name: str) -> bool:
+    """Whether a table `name` depends on was rewritten since `name` was last written: a
+    resolution that failed between the two commits, or identities written without deriving
+    behaviour. Readers then compute it from its sources instead (tandem.customers.behaviour)."""
+    return _stale_marker(lake, name).exists()
 
 
 def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) -> int:
@@ -30,6 +45,8 @@ def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) 
         data = data.select(schema.names).cast(schema)
     elif isinstance(data, pa.RecordBatchReader) and not data.schema.equals(schema):
         data = _cast_batches(data, schema)
+    for dependent in DEPENDS.get(name, ()):  # before the commit: a failure leaves it marked
+        _stale_marker(lake, dependent).touch()
     table = lake.table(name)  # created empty on first use
     try:
         write_deltalake(
@@ -41,6 +58,7 @@ def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) 
     except (DeltaError, OSError) as exc:
         raise LakeFailure(f"could not write the {name} table: {exc}") from None
     table.update_incremental()
+    _stale_marker(lake, name).unlink(missing_ok=True)
     return int(table.version())
 
 
