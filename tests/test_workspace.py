@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tandem import Workspace
-from tandem.errors import Conflict, InvalidInput, InvalidValue, NotAWorkspace
+from tandem.errors import ConfigError, Conflict, InvalidInput, InvalidValue, NotAWorkspace
 
 
 def test_init_and_reopen(tmp_path: Path) -> None:
@@ -65,6 +65,18 @@ def test_bad_engine_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(InvalidInput) as info:
         Workspace.open(tmp_path / "a")
     assert info.value.problems[0].field == "engine"
+
+
+@pytest.mark.parametrize(
+    "variable", ["TANDEM_IDENTITY__MATCHING__BLOCKING_RULES", "TANDEM_PROFILES__ORDER_EVENTS"]
+)
+def test_a_list_setting_from_the_environment_that_is_not_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    Workspace.init(tmp_path / "a").close()
+    monkeypatch.setenv(variable, "oops")
+    with pytest.raises(ConfigError, match=r"TANDEM_.*not valid.*JSON"):
+        Workspace.open(tmp_path / "a")
 
 
 def test_failed_init_leaves_nothing(tmp_path: Path) -> None:

@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from tandem.errors import ConfigError, InvalidConfig, Problem
 
@@ -314,6 +319,11 @@ def load_settings(root: Path) -> Settings:
         raise InvalidConfig(
             f"{path}: invalid settings (a TANDEM_* variable may override the file)",
             problems,
+        ) from None
+    except SettingsError as exc:  # a TANDEM_* variable for a list or table that is not JSON
+        raise ConfigError(
+            f"{path}: a TANDEM_* environment variable is not valid ({exc}); a list or table "
+            "setting is given as JSON, e.g. TANDEM_PROFILES__ORDER_EVENTS='[\"Order Completed\"]'"
         ) from None
 
 

@@ -470,7 +470,7 @@ def _campaign_status(d: Any, assigned: int, now: datetime) -> str:
 
 def confidence_label(alpha: float) -> str:
     """The confidence level of intervals computed at `alpha`, as a percentage ("95%")."""
-    return f"{(1 - alpha) * 100:.3g}%"
+    return f"{round((1 - alpha) * 100, 6):g}%"
 
 
 def _comparison_row(metric: Any, arm: str, c: Any) -> dict[str, Any]:
