@@ -1097,17 +1097,17 @@ class Segments:
     def _append(self, name: str, number: int, at: datetime, ids: pa.ChunkedArray) -> None:
         schema = SCHEMAS[SEGMENT_MEMBERSHIPS]
         n = len(ids)
+        if not n:
+            return  # an empty evaluation is recorded in the metadata only
         data = pa.table(
-            {
-                "segment": pa.array([name] * n, pa.string()) if n else pa.array([], pa.string()),
-                "evaluation": pa.array([number] * n, pa.int64()),
-                "evaluated_at": pa.array([at] * n, schema.field("evaluated_at").type),
+            {  # constant columns built by Arrow, not from Python lists of n items
+                "segment": pa.repeat(pa.scalar(name, pa.string()), n),
+                "evaluation": pa.repeat(pa.scalar(number, pa.int64()), n),
+                "evaluated_at": pa.repeat(pa.scalar(at, schema.field("evaluated_at").type), n),
                 "customer_id": ids.cast(pa.string()),
             },
             schema=schema,
         )
-        if not n:
-            return  # an empty evaluation is recorded in the metadata only
         try:
             with _WRITE_LOCK:
                 write_deltalake(self.ws.lake.table(SEGMENT_MEMBERSHIPS), data, mode="append")
