@@ -45,9 +45,9 @@ def replace_table(lake: Lake, name: str, data: pa.Table | pa.RecordBatchReader) 
         data = data.select(schema.names).cast(schema)
     elif isinstance(data, pa.RecordBatchReader) and not data.schema.equals(schema):
         data = _cast_batches(data, schema)
+    table = lake.table(name)  # created empty on first use (and with it the lake's folder)
     for dependent in DEPENDS.get(name, ()):  # before the commit: a failure leaves it marked
         _stale_marker(lake, dependent).touch()
-    table = lake.table(name)  # created empty on first use
     try:
         write_deltalake(
             table,
