@@ -64,6 +64,8 @@ def test_campaign_lifecycle(tandem: Tandem, built: Path, tmp_path: Path) -> None
     assert "intention to treat" in text and "split matches the shares" in text
     assert "revenue" in text and "+188.9%" in text
     assert "tier = gold" in text
+    # the headers say which estimate the interval and the p-value belong to, at the level used
+    assert "95% CI (rel)" in text and "p (rel)" in text
 
 
 def test_errors_exit_1_with_the_reason(tandem: Tandem, built: Path, tmp_path: Path) -> None:

@@ -325,6 +325,10 @@ def results(
 
 
 def _print_metrics(metrics: list[Any], *, sequential: bool) -> None:
+    from tandem.reporting.dashboard import confidence_label
+
+    alphas = {c.alpha for x in metrics for c in x.comparisons.values()}
+    level = confidence_label(alphas.pop()) if len(alphas) == 1 else "level"
     table = Table(
         "metric",
         "arm",
@@ -333,8 +337,8 @@ def _print_metrics(metrics: list[Any], *, sequential: bool) -> None:
         "control",
         "abs lift",
         "rel lift",
-        "95% CI (rel)",
-        "p",
+        f"{level} CI (rel)",
+        "p (rel)",
         "CUPED rel",
         "P(beat)",
     )

@@ -108,6 +108,7 @@ def test_the_chart_draws_the_interval_the_verdict_rests_on(campaign: Workspace, 
         "spring: relative lift against control (95% interval, CUPED-adjusted where marked)"
     )
     assert "Absolute lift [95% CI]" in page.text
+    assert "p-value (absolute lift)" in page.text
     # the page loads plotly.js, which draws the figure (without it the chart stayed blank)
     assert '<script src="/static/vendor/plotly.min.js"' in page.text
 
