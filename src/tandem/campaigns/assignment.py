@@ -25,7 +25,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from tandem.campaigns.definition import ArmSpec, cumulative_shares, time_problem
 from tandem.errors import InvalidInput, InvalidValue, Problem, TandemError
-from tandem.times import as_utc
+from tandem.times import parse_time
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir  # type: ignore[import-untyped]
@@ -218,11 +218,8 @@ def _moment(value: str | None) -> datetime | str | None:
     """An `assigned_at` cell: a UTC datetime, None when empty, or the text when not a time."""
     if value is None or not value.strip():
         return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    return as_utc(moment)
+    moment = parse_time(value)
+    return value if moment is None else moment
 
 
 def _candidates(ws: Workspace, values: list[str], id_column: str) -> pa.Table:

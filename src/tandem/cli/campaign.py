@@ -20,7 +20,7 @@ from tandem.cli.common import (
     success,
 )
 from tandem.errors import InvalidValue
-from tandem.times import as_utc
+from tandem.times import parse_time
 
 app = typer.Typer(help="Campaigns: hold-out groups and measured lift.", no_args_is_help=True)
 
@@ -234,15 +234,14 @@ def exposures(
 def _moment(text: str | None) -> datetime | None:
     if text is None:
         return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_time(text)
+    if moment is None:
         raise InvalidValue(
             f"`{text}` is not a date and time",
             field="at",
             detail="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
-        ) from None
-    return as_utc(moment)
+        )
+    return moment
 
 
 def _parse_edges(text: str | None) -> list[float] | None:

@@ -21,7 +21,7 @@ from tandem.cli.common import (
 )
 from tandem.customers.segments import SegmentInfo, read_definition
 from tandem.errors import InvalidValue
-from tandem.times import as_utc
+from tandem.times import parse_time
 
 app = typer.Typer(help="Segments: customers chosen by traits and behaviour.", no_args_is_help=True)
 
@@ -43,15 +43,14 @@ AsOfOption = Annotated[
 def _as_of(value: str | None) -> datetime | None:
     if value is None:
         return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_time(value)
+    if moment is None:
         raise InvalidValue(
             f"`{value}` is not a date or time",
             field="as_of",
             detail="write it as 2026-06-30 or 2026-06-30T12:00:00Z",
-        ) from None
-    return as_utc(moment)
+        )
+    return moment
 
 
 def _customers(n: int) -> str:

@@ -120,10 +120,6 @@ BIRTH_DATE_FORMATS = (
 _TITLES = r"^(mr|mrs|ms|miss|mx|dr|prof|sir|dame|rev)\.?\s+"
 
 
-_json_strings = json_extract_strings
-"""DuckDB: the values at several JSON paths of one document, parsed once."""
-
-
 @ibis.udf.scalar.builtin(name="strip_accents")  # type: ignore[untyped-decorator]
 def _strip_accents(text: str) -> str:  # type: ignore[empty-body]
     """DuckDB: the text without diacritics (é -> e)."""
@@ -204,7 +200,7 @@ def person_records(
             where[name].append(len(paths))
             paths.append("$." + trait)
     messages = events.filter((events.type == "identify") & events.user_id.notnull())
-    values = _json_strings(messages.traits, ibis.literal(paths, type="array<string>"))
+    values = json_extract_strings(messages.traits, ibis.literal(paths, type="array<string>"))
     messages = messages.select(
         key=messages.user_id, source=messages.source, timestamp=messages.timestamp, v=values
     )

@@ -47,12 +47,6 @@ class ResolveResult:
         return {"run": self.run, **self.counts, "seconds": self.seconds}
 
 
-def matching_options(workspace: Workspace) -> MatchingOptions:
-    """`[identity.matching]`: validated when the settings were read (or assigned), so a bad
-    setting was refused then, naming the key (tandem.config)."""
-    return workspace.settings.identity.matching
-
-
 def resolve(
     workspace: Workspace, *, progress: Progress | None = None, now: datetime | None = None
 ) -> ResolveResult:
@@ -73,7 +67,7 @@ def _locked_resolve(
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     settings = workspace.settings.identity
-    options = matching_options(workspace)
+    options = settings.matching  # validated when the settings were read or assigned
     with workspace.session() as session:
         record = ResolutionRun(
             started_at=now,

@@ -70,7 +70,7 @@ from tandem.errors import Conflict, InvalidInput, InvalidValue, NotFound, Proble
 from tandem.lake.locks import exclusive
 from tandem.lake.schema import EVENTS, PROFILES, PROFILES_SCHEMA, SCHEMAS, SEGMENT_MEMBERSHIPS
 from tandem.lake.store import LakeFailure, sql_text
-from tandem.times import as_utc
+from tandem.times import as_utc, parse_time
 from tandem.yamlfile import YamlDocument, field_path
 
 if TYPE_CHECKING:
@@ -422,7 +422,7 @@ def _check_values(
         return
     if kind == "time":
         for v in values:
-            if not isinstance(v, str) or _parse_time(v) is None:
+            if not isinstance(v, str) or parse_time(v) is None:
                 problems.append(
                     Problem(
                         f"{what} holds times: compare it with an ISO date or time such as "
@@ -441,14 +441,6 @@ def _check_values(
         problems.append(
             Problem(f"{what} holds {kind} values; the value given is {vkind}", field=path)
         )
-
-
-def _parse_time(text: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _parts(path: str) -> list[str | int]:
@@ -620,10 +612,6 @@ def _json_text(doc: ir.StringValue, key: str) -> ir.StringValue:
     return json_extract_string(doc, "/" + key.replace("~", "~0").replace("/", "~1"))
 
 
-def _json_contains(doc: ir.StringValue, needle: str) -> ir.BooleanValue:
-    return json_contains(doc, needle)
-
-
 def _compare(expr: Any, op: str, value: Any) -> Any:
     """`expr op value` for the scalar ops (value already of expr's type)."""
     if op == "=":
@@ -661,7 +649,7 @@ def _json_condition(text: Any, op: str, value: Any, kind: TraitKind | None) -> A
     if op == "exists":
         return text.notnull()
     if op == "contains":
-        item = _json_contains(text, json.dumps(value))
+        item = json_contains(text, json.dumps(value))
         if kind == "array":
             return text.notnull() & item
         if kind == "text":
@@ -685,9 +673,9 @@ def _trait_condition(p: ir.Table, cond: TraitCondition, know: Known) -> Any:
         value: Any = cond.value
         if kind == "time":
             value = (
-                [_parse_time(str(v)) for v in value]
+                [parse_time(str(v)) for v in value]
                 if isinstance(value, list)
-                else _parse_time(str(value))
+                else parse_time(str(value))
             )
         return _compare(col, cond.op, value)
     return _json_condition(_json_text(p.traits, cond.trait), cond.op, cond.value, kind)
@@ -871,14 +859,15 @@ def with_visible_sizes(info: SegmentInfo, user: User | None) -> SegmentInfo:
     traits and `user` may not read its personal data. A size over such a condition answers a
     question about a person ("email = x": 1 means x is a customer), which is why previewing or
     creating one needs `read_personal` too."""
-    if user is None:
+    if user is None or can(
+        user, "read_personal", owned_resource("segment", info.name, info.owners)
+    ):
         return info
     try:
         personal = personal_traits(parse_definition(info.definition))
     except TandemError:  # a stored definition an older version accepted: withhold to be safe
         personal = ["(unreadable definition)"]
-    resource = owned_resource("segment", info.name, info.owners)
-    if personal and not can(user, "read_personal", resource):
+    if personal:
         return replace(
             info,
             latest=None,
@@ -1070,11 +1059,10 @@ class Segments:
             members = compile_members(self.ws, parsed, as_of=moment, know=know)
             ids = members.to_pyarrow().column("customer_id")
             evaluated_at = utcnow()
-            latest = self.get(name, history=False).latest
-            number = (latest.evaluation if latest else 0) + 1
-            self._append(info.name, number, evaluated_at, ids)
             with self.ws.session() as s:
-                row = self._segment(s, name)
+                row = self._segment(s, name)  # loaded with its evaluations
+                number = max((e.evaluation for e in row.evaluations), default=0) + 1
+                self._append(info.name, number, evaluated_at, ids)
                 s.add(
                     SegmentEvaluationRow(
                         segment_id=row.id,

@@ -35,7 +35,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from tandem.errors import InvalidInput, Problem, TandemError
 from tandem.lake.schema import EVENTS_SCHEMA, QUARANTINE_SCHEMA
-from tandem.times import as_utc
+from tandem.times import as_utc, parse_time
 
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
@@ -379,15 +379,6 @@ def _time(message: dict[str, Any], key: str) -> datetime | None:
         shown = _encoder.encode(value).decode()[:60]
         raise MessageError(f"{key} is not an ISO-8601 date-time: {shown}", key)
     return parsed
-
-
-def parse_time(text: str) -> datetime | None:
-    """An ISO-8601 date-time (UTC when no zone is given), or None."""
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return as_utc(value)
 
 
 def _raw_text(message: Any) -> str:

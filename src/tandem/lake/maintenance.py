@@ -51,20 +51,11 @@ def compact_table(lake: Lake, name: str, *, vacuum: bool, retention_hours: int) 
         table.optimize.compact()
         table.update_incremental()
         files_after = len(table.file_uris())
-        vacuumed = (
-            table.vacuum(
-                retention_hours=retention_hours,
-                enforce_retention_duration=False,
-                dry_run=False,
-                full=True,  # tombstones expire from the log after an hour: list the folder
-            )
-            if vacuum
-            else []
-        )
+        vacuumed = _vacuum(table, retention_hours) if vacuum else 0
         rows = table.count()
     except DeltaError as exc:
         raise LakeFailure(f"could not compact the {name} table: {exc}") from None
-    return TableCompaction(name, files_before, files_after, rows, removed, len(vacuumed))
+    return TableCompaction(name, files_before, files_after, rows, removed, vacuumed)
 
 
 def vacuum_table(lake: Lake, name: str, *, retention_hours: int) -> TableCompaction:
@@ -75,16 +66,24 @@ def vacuum_table(lake: Lake, name: str, *, retention_hours: int) -> TableCompact
     table = lake.table(name)
     try:
         files = len(table.file_uris())
-        vacuumed = table.vacuum(
+        vacuumed = _vacuum(table, retention_hours)
+        rows = table.count()
+    except DeltaError as exc:
+        raise LakeFailure(f"could not vacuum the {name} table: {exc}") from None
+    return TableCompaction(name, files, files, rows, 0, vacuumed)
+
+
+def _vacuum(table: DeltaTable, retention_hours: int) -> int:
+    """Delete the files `table` no longer references that are older than `retention_hours`
+    (found by listing the folder: tombstones expire from the log); returns how many."""
+    return len(
+        table.vacuum(
             retention_hours=retention_hours,
             enforce_retention_duration=False,
             dry_run=False,
             full=True,
         )
-        rows = table.count()
-    except DeltaError as exc:
-        raise LakeFailure(f"could not vacuum the {name} table: {exc}") from None
-    return TableCompaction(name, files, files, rows, 0, len(vacuumed))
+    )
 
 
 def remove_duplicates(table: DeltaTable) -> int:

@@ -184,15 +184,6 @@ class Lake:
         self._heads[name] = table.version()  # the handle is at the latest version now
         return table
 
-    def refresh(self) -> None:
-        """Bring the handles our own commits left behind to the latest version now (the group
-        commit writer calls this once it has answered the group, so the next commit need not).
-        """
-        with self._lock:
-            for name in list(self._stale):
-                with contextlib.suppress(LakeFailure):
-                    self._table(name)
-
     def _newer_exists(self, name: str, table: DeltaTable) -> bool:
         """Whether a commit follows the handle's version: the next log entry exists, or the
         handle's own entry is gone (expired log entries were deleted after a later checkpoint).

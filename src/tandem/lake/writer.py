@@ -88,7 +88,6 @@ class GroupCommitWriter:
         lake.checkpoint_in_background = True
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._stopping = False
         self._maintainer = threading.Thread(
             target=self._maintain, name="tandem-lake-maintain", daemon=True
         )
@@ -118,7 +117,6 @@ class GroupCommitWriter:
             self._closed = True
             self._queue.put(_STOP)
         self._thread.join()
-        self._stopping = True
         self._stop.set()
         self._wake.set()
         self._maintainer.join()
@@ -192,7 +190,7 @@ class GroupCommitWriter:
                 self._stop.wait(pause)  # cut short by close()
             last = time.monotonic()
             commits = self.commits
-            stopping = self._stopping
+            stopping = self._stop.is_set()
             read = False  # whether this pass read the log already (compaction does)
             if self.compact_every and commits - compacted >= self.compact_every:
                 compacted = commits

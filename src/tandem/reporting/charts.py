@@ -406,7 +406,7 @@ def segment_size_chart(name: str, history: Any) -> str:
     points = tuple(
         sorted(
             (
-                (e.as_of or e.evaluated_at).isoformat(),
+                e.as_of.isoformat(),
                 int(e.size),
                 int(e.evaluation),
                 e.evaluated_at.strftime("%Y-%m-%d %H:%M UTC"),

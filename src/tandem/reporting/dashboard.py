@@ -207,18 +207,20 @@ class SegmentsSection:
         return any(s.chart for s in self.segments)
 
 
-def segments_section(ws: Workspace, *, reader: Any = None) -> SegmentsSection:
+def segments_section(ws: Workspace, *, user: Any = None) -> SegmentsSection:
     """Every segment with its owners, latest size and reference date and its size over time,
     from the metadata alone (the sizes each evaluation recorded: no lake read). The segments
     are loaded with their owners and evaluations at once (the segments module's own query, as
     `tandem segment list` uses: a fixed number of SELECTs, never one per segment).
 
-    `reader(segment_info)` gives the segment as the viewer may see it, or None when they may not
-    read it (tandem.customers.segments.for_reader: the access policy); None shows all."""
+    With `user`, the segments as they may see them (tandem.customers.segments.for_reader: the
+    ones they may not read are counted in `hidden`); None shows all."""
+    from tandem.customers.segments import for_reader
+
     if getattr(ws, "segments", None) is None:
         return SegmentsSection()
     infos = ws.segments.list(history=True)
-    shown = [s for s in (i if reader is None else reader(i) for i in infos) if s is not None]
+    shown = [s for s in (for_reader(i, user) for i in infos) if s is not None]
     section = SegmentsSection(hidden=len(infos) - len(shown))
     for info in shown:
         latest = info.latest
@@ -228,7 +230,7 @@ def segments_section(ws: Workspace, *, reader: Any = None) -> SegmentsSection:
                 description=info.description,
                 owners=list(info.owners),
                 size=latest.size if latest else None,
-                as_of=(latest.as_of or latest.evaluated_at) if latest else None,
+                as_of=latest.as_of if latest else None,
                 evaluated_at=latest.evaluated_at if latest else None,
                 evaluations=len(info.history),
                 chart=charts.segment_size_chart(info.name, info.history) if info.history else None,

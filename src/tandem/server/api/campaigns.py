@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 
 from tandem.accounts import User
 from tandem.campaigns.definition import SLUG_PATTERN, CampaignDefinition, parse_definition
+from tandem.customers.segments import require_access
 from tandem.errors import InvalidValue
 from tandem.server.api.schemas import Schema
 from tandem.server.deps import CurrentUser, WorkspaceDep
@@ -91,12 +92,11 @@ def get_campaign(ws: WorkspaceDep, user: CurrentUser, name: Name) -> dict[str, A
 def assign(
     ws: WorkspaceDep, user: CurrentUser, name: Name, body: AssignRequest | None = None
 ) -> dict[str, Any]:
-    _editable(ws, user, name)
+    segment = _editable(ws, user, name).segment
     body = body or AssignRequest()
-    segment = ws.campaigns.get(name).definition.segment
     if body.evaluate and segment is not None:  # a new evaluation of the segment is its edit
         info = ws.segments.get(segment, history=False)
-        require(user, "edit", owned_resource("segment", info.name, info.owners))
+        require_access(user, "edit", info.name, info.owners)
     return ws.campaigns.assign(name, at=body.at, evaluate=body.evaluate).to_dict()
 
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from tandem.accounts.service import User
-from tandem.customers.segments import for_reader
 from tandem.reporting import dashboard
 from tandem.server.deps import PageUser, WorkspaceDep
 from tandem.server.pages.common import render
@@ -29,16 +28,10 @@ def source_visibility(user: User) -> Callable[[Any], bool]:
     return visible
 
 
-def segment_reader(user: User) -> Callable[[Any], Any]:
-    """A segment as `user` may see it on the card (None: not at all), as the segments API
-    decides (`tandem.customers.segments.for_reader`): sizes only, never members."""
-    return lambda info: for_reader(info, user)
-
-
 @router.get("/customers", response_class=HTMLResponse)
 def customers(request: Request, user: PageUser, ws: WorkspaceDep) -> HTMLResponse:
     section = dashboard.customers_section(ws, visible=source_visibility(user))
-    segments = dashboard.segments_section(ws, reader=segment_reader(user))
+    segments = dashboard.segments_section(ws, user=user)
     return render(
         request,
         "customers.html",
